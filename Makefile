@@ -1,0 +1,52 @@
+# The two commands: `make run` and `make test`. Each sets itself up.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: run test lint format install migrate seed schema migrations clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## Serve on http://127.0.0.1:8000 (SQLite + in-memory cache unless DATABASE_URL / CACHE_URL say otherwise).
+run: install
+	$(BIN)/member-api migrate
+	$(BIN)/member-api seed-demo --if-empty
+	$(BIN)/member-api serve
+
+## Lint, type-check and the whole test suite.
+test: lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests
+
+migrate: install
+	$(BIN)/member-api migrate
+
+seed: install
+	$(BIN)/member-api seed-demo
+
+## Regenerate schema/*.graphql after a GraphQL change.
+schema: install
+	$(BIN)/member-api export-schema
+
+## Write a migration after a model change.
+migrations: install
+	$(BIN)/member-api makemigrations
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,128 @@
+"""create_app(settings) -> Starlette: routes, middleware, and the lifespan (DB, cache)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from tortoise import connections
+
+from member_api import db
+from member_api.cache import cache_ping
+from member_api.clock import Clock
+from member_api.graphql.schema import admin_schema, member_schema
+from member_api.graphql.view import GraphQLEndpoint
+from member_api.logs import reset_request_id, set_request_id
+from member_api.services import Services, build_services
+from member_api.settings import Settings
+
+logger = logging.getLogger(__name__)
+_SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+class RequestIdMiddleware:
+    """Takes a sane X-Request-ID from the caller or makes one; echoes it on the response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _SAFE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        token = set_request_id(request_id)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            reset_request_id(token)
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    services: Services = request.app.state.services
+    checks: dict[str, str] = {}
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+        checks["database"] = "ok"
+    except Exception:  # any failure means not ready; the reason goes to the log
+        logger.warning("readiness: database unreachable", exc_info=True)
+        checks["database"] = "unreachable"
+    try:
+        checks["cache"] = "ok" if await cache_ping(services.cache) else "unreachable"
+    except Exception:
+        logger.warning("readiness: cache unreachable", exc_info=True)
+        checks["cache"] = "unreachable"
+    ready = all(value == "ok" for value in checks.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "not ready", "checks": checks},
+        status_code=200 if ready else 503,
+    )
+
+
+async def jwks(request: Request) -> JSONResponse:
+    services: Services = request.app.state.services
+    return JSONResponse(services.tokens.jwks(), headers={"cache-control": "public, max-age=300"})
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    miniprogram_transport: httpx.AsyncBaseTransport | None = None,
+) -> Starlette:
+    settings = settings or Settings.from_env()
+    settings.check_safe_for_environment()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        services = build_services(
+            settings, clock=clock, miniprogram_transport=miniprogram_transport
+        )
+        app.state.services = services
+        await db.init_orm(settings.database_url, global_fallback=True)
+        try:
+            yield
+        finally:
+            await services.aclose()
+            await db.close_orm()
+
+    routes = [
+        Route(
+            "/graphql",
+            GraphQLEndpoint(member_schema, audience="member", graphiql=settings.graphiql),
+            methods=["GET", "POST"],
+        ),
+        Route(
+            "/admin/graphql",
+            GraphQLEndpoint(admin_schema, audience="staff", graphiql=settings.graphiql),
+            methods=["GET", "POST"],
+        ),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/.well-known/jwks.json", jwks),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(RequestIdMiddleware)
+    return app

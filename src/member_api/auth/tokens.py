@@ -1,0 +1,129 @@
+"""Access tokens: short-lived JWTs signed with Ed25519, published as a JWKS."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Literal
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from member_api.clock import Clock
+from member_api.errors import NotAuthenticated
+
+ALGORITHM = "EdDSA"
+SubjectKind = Literal["member", "staff"]
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    subject_id: uuid.UUID
+    kind: SubjectKind
+    roles: tuple[str, ...]
+    token_id: str
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+class TokenService:
+    def __init__(
+        self,
+        *,
+        signing_key: Ed25519PrivateKey,
+        key_id: str,
+        issuer: str,
+        audiences: dict[SubjectKind, str],
+        ttl_seconds: int,
+        clock: Clock,
+    ) -> None:
+        self._key = signing_key
+        self._public = signing_key.public_key()
+        self._kid = key_id
+        self._issuer = issuer
+        self._audiences = audiences
+        self.ttl_seconds = ttl_seconds
+        self._clock = clock
+
+    def issue(self, subject_id: uuid.UUID, kind: SubjectKind, roles: tuple[str, ...] = ()) -> str:
+        now = self._clock.now()
+        claims: dict[str, Any] = {
+            "iss": self._issuer,
+            "aud": self._audiences[kind],
+            "sub": str(subject_id),
+            "iat": int(now.timestamp()),
+            "nbf": int(now.timestamp()),
+            "exp": int((now + timedelta(seconds=self.ttl_seconds)).timestamp()),
+            "jti": uuid.uuid4().hex,
+        }
+        if roles:
+            claims["roles"] = list(roles)
+        return jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self._kid})
+
+    def verify(self, token: str, kind: SubjectKind) -> AccessClaims:
+        """Check signature, key id, issuer, audience and lifetime; anything else is refused."""
+        try:
+            header = jwt.get_unverified_header(token)
+            if header.get("kid") != self._kid:
+                raise NotAuthenticated("INVALID_TOKEN", "The access token was not issued by us.")
+            claims = jwt.decode(
+                token,
+                self._public,
+                algorithms=[ALGORITHM],
+                audience=self._audiences[kind],
+                issuer=self._issuer,
+                leeway=0,
+                # Lifetime is checked below against the injected clock.
+                options={
+                    "require": ["exp", "iat", "sub", "aud", "iss"],
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                },
+            )
+        except jwt.InvalidAudienceError as exc:
+            raise NotAuthenticated(
+                "WRONG_AUDIENCE", "This token is not valid on this endpoint."
+            ) from exc
+        except jwt.PyJWTError as exc:
+            raise NotAuthenticated("INVALID_TOKEN", "The access token is not valid.") from exc
+        now = int(self._clock.now().timestamp())
+        try:
+            expires, not_before = int(claims["exp"]), int(claims.get("nbf", claims["iat"]))
+        except (TypeError, ValueError) as exc:
+            raise NotAuthenticated("INVALID_TOKEN", "The access token is not valid.") from exc
+        if expires <= now:
+            raise NotAuthenticated("TOKEN_EXPIRED", "The access token has expired.")
+        if not_before > now + 30:
+            raise NotAuthenticated("INVALID_TOKEN", "The access token is not valid yet.")
+        try:
+            subject = uuid.UUID(str(claims["sub"]))
+        except ValueError as exc:
+            raise NotAuthenticated("INVALID_TOKEN", "The access token is not valid.") from exc
+        roles = claims.get("roles", [])
+        return AccessClaims(
+            subject_id=subject,
+            kind=kind,
+            roles=tuple(str(r) for r in roles) if isinstance(roles, list) else (),
+            token_id=str(claims.get("jti", "")),
+        )
+
+    def jwks(self) -> dict[str, Any]:
+        raw = self._public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return {
+            "keys": [
+                {
+                    "kty": "OKP",
+                    "crv": "Ed25519",
+                    "x": _b64(raw),
+                    "kid": self._kid,
+                    "alg": ALGORITHM,
+                    "use": "sig",
+                }
+            ]
+        }

@@ -1,0 +1,167 @@
+"""The `member-api` command: serve, migrate, seed-demo, create-staff, schema tools."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from member_api import db
+from member_api.errors import DomainError
+from member_api.logs import configure_logging
+from member_api.settings import Settings, SettingsError
+
+
+def _settings() -> Settings:
+    settings = Settings.from_env()
+    configure_logging(level=settings.log_level, json_lines=settings.is_production)
+    return settings
+
+
+async def _with_orm_and_services(settings: Settings, work: str, **kwargs: object) -> None:
+    from member_api import seed
+    from member_api.services import build_services
+    from member_api.staff import service as staff
+
+    await db.init_orm(settings.database_url)
+    services = build_services(settings)
+    try:
+        if work == "seed-demo":
+            if kwargs.get("if_empty") and not await seed.database_is_empty():
+                print("database has members already; demo data not seeded")
+                return
+            await seed.seed_demo(services)
+            print("demo data seeded")
+        elif work == "create-staff":
+            user = await staff.create_staff(
+                services,
+                username=str(kwargs["username"]),
+                password=str(kwargs["password"]),
+                roles=list(kwargs["roles"]),  # type: ignore[call-overload]
+            )
+            print(f"staff user {user.username} created with roles {user.roles}")
+    finally:
+        await services.aclose()
+        await db.close_orm()
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from member_api.app import create_app
+
+    settings = _settings()
+    settings.check_safe_for_environment()
+    uvicorn.run(
+        create_app(settings),
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_config=None,
+        proxy_headers=True,
+        timeout_graceful_shutdown=20,
+    )
+    return 0
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    settings = _settings()
+    asyncio.run(db.migrate(settings.database_url))
+    print("migrations applied")
+    return 0
+
+
+def _cmd_makemigrations(args: argparse.Namespace) -> int:
+    paths = asyncio.run(db.make_migrations(args.name))
+    for path in paths:
+        print(f"created {path}")
+    if not paths:
+        print("no changes detected")
+    return 0
+
+
+def _cmd_seed_demo(args: argparse.Namespace) -> int:
+    asyncio.run(_with_orm_and_services(_settings(), "seed-demo", if_empty=args.if_empty))
+    return 0
+
+
+def _cmd_create_staff(args: argparse.Namespace) -> int:
+    password = os.environ.get("STAFF_PASSWORD") or getpass.getpass("Password: ")
+    asyncio.run(
+        _with_orm_and_services(
+            _settings(),
+            "create-staff",
+            username=args.username,
+            password=password,
+            roles=args.role,
+        )
+    )
+    return 0
+
+
+def _cmd_export_schema(args: argparse.Namespace) -> int:
+    from member_api.graphql.schema import admin_schema, member_schema, sdl
+
+    out = Path(args.directory)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "schema.graphql").write_text(sdl(member_schema), encoding="utf-8")
+    (out / "admin.graphql").write_text(sdl(admin_schema), encoding="utf-8")
+    print(f"wrote {out / 'schema.graphql'} and {out / 'admin.graphql'}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="member-api", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the API with uvicorn")
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    serve.set_defaults(handler=_cmd_serve)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(handler=_cmd_migrate)
+
+    make = sub.add_parser("makemigrations", help="write a migration for model changes")
+    make.add_argument("--name", default=None)
+    make.set_defaults(handler=_cmd_makemigrations)
+
+    seed = sub.add_parser("seed-demo", help="load demo members and staff")
+    seed.add_argument("--if-empty", action="store_true", help="only into an empty database")
+    seed.set_defaults(handler=_cmd_seed_demo)
+
+    staff = sub.add_parser(
+        "create-staff", help="create a staff account (password from STAFF_PASSWORD or a prompt)"
+    )
+    staff.add_argument("username")
+    staff.add_argument(
+        "--role",
+        action="append",
+        required=True,
+        choices=["operator", "authenticator", "moderator"],
+        help="repeat for several roles",
+    )
+    staff.set_defaults(handler=_cmd_create_staff)
+
+    export = sub.add_parser("export-schema", help="write schema/schema.graphql and admin.graphql")
+    export.add_argument("--directory", default="schema")
+    export.set_defaults(handler=_cmd_export_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except SettingsError as exc:
+        print(f"member-api: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except DomainError as exc:
+        print(f"member-api: {exc.code}: {exc.message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

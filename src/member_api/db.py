@@ -1,0 +1,105 @@
+"""ORM configuration (read by the migration commands too) and schema migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.migrations.api.migrate import migrate as run_migrations
+from tortoise.migrations.autodetector import MigrationAutodetector
+
+APP_LABEL = "models"
+MODEL_MODULES = [
+    "member_api.members.models",
+    "member_api.auth.models",
+    "member_api.staff.models",
+]
+MIGRATIONS_MODULE = "migrations"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the spellings operators use; tortoise wants `postgres://`."""
+    if url.startswith("postgresql://"):
+        return "postgres://" + url.removeprefix("postgresql://")
+    if url.startswith("postgresql+asyncpg://"):
+        return "postgres://" + url.removeprefix("postgresql+asyncpg://")
+    return url
+
+
+def ensure_sqlite_directory(url: str) -> None:
+    if url.startswith("sqlite://") and ":memory:" not in url:
+        path = Path(url.removeprefix("sqlite://").split("?", 1)[0])
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    url = normalise_database_url(database_url)
+    return {
+        "connections": {"default": url},
+        "apps": {
+            APP_LABEL: {
+                "models": list(MODEL_MODULES),
+                "default_connection": "default",
+                "migrations": MIGRATIONS_MODULE,
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def _forget_compiled_queries() -> None:
+    """Tortoise caches compiled INSERT/DELETE SQL per connection *name*, process-wide.
+
+    A process that opens a different database under the same name (the test suite
+    runs SQLite then PostgreSQL) would reuse the other dialect's SQL; start clean.
+    """
+    EXECUTOR_CACHE.clear()
+
+
+async def init_orm(database_url: str, *, global_fallback: bool = False) -> None:
+    ensure_sqlite_directory(database_url)
+    _forget_compiled_queries()
+    await Tortoise.init(
+        config=tortoise_config(database_url), _enable_global_fallback=global_fallback
+    )
+
+
+async def close_orm() -> None:
+    await Tortoise.close_connections()
+
+
+async def migrate(database_url: str) -> None:
+    """Apply every committed migration that the database has not seen yet."""
+    ensure_sqlite_directory(database_url)
+    _forget_compiled_queries()
+    await run_migrations(config=tortoise_config(database_url))
+    await Tortoise.close_connections()
+
+
+async def pending_model_changes() -> list[Any]:
+    """Migrations that `makemigrations` would write: empty when models and migrations agree.
+
+    Needs an initialised ORM (any database will do; nothing is read from it).
+    """
+    apps = Tortoise.apps
+    config = tortoise_config("sqlite://:memory:")["apps"]
+    detector = MigrationAutodetector(apps, config)
+    return list(await detector.changes())
+
+
+async def make_migrations(name: str | None = None) -> list[Path]:
+    await Tortoise.init(config=tortoise_config("sqlite://:memory:"))
+    try:
+        writers = await pending_model_changes()
+        paths = []
+        for writer in writers:
+            if name:
+                number = writer.name.split("_", 1)[0]
+                writer.name = f"{number}_{name}"
+            paths.append(writer.write())
+        return paths
+    finally:
+        await Tortoise.close_connections()

@@ -1,0 +1,47 @@
+"""Expected failures as values: a stable code, a message a person can read."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A business rule said no. `code` is stable; clients switch on it."""
+
+    kind = "domain"
+
+    def __init__(self, code: str, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+class InvalidInput(DomainError):
+    kind = "validation"
+
+
+class NotAuthenticated(DomainError):
+    kind = "authentication"
+
+
+class Forbidden(DomainError):
+    kind = "forbidden"
+
+
+class Conflict(DomainError):
+    kind = "conflict"
+
+
+class NotFound(DomainError):
+    kind = "not_found"
+
+
+class RateLimited(DomainError):
+    kind = "rate_limited"
+
+    def __init__(self, code: str, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(code, message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class UpstreamFailure(DomainError):
+    kind = "upstream"

@@ -1,0 +1,60 @@
+"""Per-request GraphQL context: the services, the caller, the request id."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from starlette.requests import Request
+from strawberry.types import Info
+
+from member_api.auth.tokens import AccessClaims, SubjectKind
+from member_api.errors import NotAuthenticated
+from member_api.logs import current_request_id
+from member_api.services import Services
+
+_UNSET = object()
+
+
+@dataclass
+class Context:
+    request: Request
+    services: Services
+    audience: SubjectKind
+    request_id: str = field(default_factory=current_request_id)
+    _claims: object = field(default=_UNSET, repr=False)
+
+    @property
+    def client_address(self) -> str | None:
+        return self.request.client.host if self.request.client else None
+
+    def claims(self) -> AccessClaims | None:
+        """The verified caller, None when no token was sent; raises on a bad token."""
+        if self._claims is _UNSET:
+            self._claims = self._verify()
+        if isinstance(self._claims, NotAuthenticated):
+            raise self._claims
+        return self._claims if isinstance(self._claims, AccessClaims) else None
+
+    def _verify(self) -> AccessClaims | NotAuthenticated | None:
+        header = self.request.headers.get("authorization")
+        if not header:
+            return None
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return NotAuthenticated(
+                "INVALID_TOKEN", "Send the access token as 'Authorization: Bearer <token>'."
+            )
+        try:
+            return self.services.tokens.verify(token.strip(), self.audience)
+        except NotAuthenticated as exc:
+            return exc
+
+    def require_subject(self) -> uuid.UUID:
+        claims = self.claims()
+        if claims is None:
+            raise NotAuthenticated("UNAUTHENTICATED", "Sign in first.")
+        return claims.subject_id
+
+
+GqlInfo = Info[Context, None]

@@ -1,0 +1,106 @@
+"""Error types as data: every one implements `Error { code message }`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+
+from member_api.errors import DomainError, RateLimited
+
+
+@strawberry.interface(description="Every expected failure: a stable code and a readable message.")
+class Error:
+    code: str
+    message: str
+
+
+@strawberry.type(description="The input broke a rule; `field` names the input field.")
+class ValidationError(Error):
+    field: str | None = None
+
+
+@strawberry.type(description="Missing, expired or wrong credentials or tokens.")
+class AuthenticationError(Error):
+    pass
+
+
+@strawberry.type(description="Signed in, but not allowed to do this.")
+class ForbiddenError(Error):
+    pass
+
+
+@strawberry.type(description="The change conflicts with what exists already.")
+class ConflictError(Error):
+    field: str | None = None
+
+
+@strawberry.type(description="What the input refers to does not exist.")
+class NotFoundError(Error):
+    pass
+
+
+@strawberry.type(description="Too many attempts; try again after `retryAfterSeconds`.")
+class RateLimitedError(Error):
+    retry_after_seconds: int
+
+
+@strawberry.type(description="A system we depend on failed or did not answer; retrying may help.")
+class UpstreamError(Error):
+    pass
+
+
+# Every mutation result union is `Success | AnyError`, so a client can always
+# select `... on Error { code message }` and a new failure never breaks the schema.
+AnyError = (
+    ValidationError
+    | AuthenticationError
+    | ForbiddenError
+    | ConflictError
+    | NotFoundError
+    | RateLimitedError
+    | UpstreamError
+)
+
+ERROR_TYPES: tuple[type, ...] = (
+    ValidationError,
+    AuthenticationError,
+    ForbiddenError,
+    ConflictError,
+    NotFoundError,
+    RateLimitedError,
+    UpstreamError,
+)
+
+
+def error_from(exc: DomainError) -> AnyError:
+    """The error type a domain failure is shown as."""
+    if isinstance(exc, RateLimited):
+        return RateLimitedError(
+            code=exc.code, message=exc.message, retry_after_seconds=exc.retry_after_seconds
+        )
+    if exc.kind == "validation":
+        return ValidationError(code=exc.code, message=exc.message, field=exc.field)
+    if exc.kind == "conflict":
+        return ConflictError(code=exc.code, message=exc.message, field=exc.field)
+    if exc.kind == "authentication":
+        return AuthenticationError(code=exc.code, message=exc.message)
+    if exc.kind == "forbidden":
+        return ForbiddenError(code=exc.code, message=exc.message)
+    if exc.kind == "not_found":
+        return NotFoundError(code=exc.code, message=exc.message)
+    if exc.kind == "upstream":
+        return UpstreamError(code=exc.code, message=exc.message)
+    return ValidationError(code=exc.code, message=exc.message, field=exc.field)
+
+
+class ClientError(GraphQLError):
+    """A GraphQL error meant for the client (never masked), with `extensions.code`."""
+
+    def __init__(self, code: str, message: str, **extensions: Any) -> None:
+        super().__init__(message, extensions={"code": code, **extensions})
+
+
+def client_error_from(exc: DomainError) -> ClientError:
+    return ClientError(exc.code, exc.message)

@@ -1,0 +1,77 @@
+"""Schema assembly: the member schema on /graphql, the staff schema on /admin/graphql."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+from strawberry.types import ExecutionContext
+
+from member_api.graphql.errors import ERROR_TYPES, ClientError
+from member_api.members.gql import MemberMutation, MemberQuery
+from member_api.staff.gql import StaffMutation, StaffQuery
+
+logger = logging.getLogger("member_api.graphql")
+
+
+def _is_unexpected(error: GraphQLError) -> bool:
+    """Errors from our own code that were not meant for the client."""
+    original = error.original_error
+    return original is not None and not isinstance(original, (ClientError, GraphQLError))
+
+
+class _Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if _is_unexpected(error):
+                logger.error(
+                    "unexpected error at %s",
+                    ".".join(str(p) for p in error.path or ()),
+                    exc_info=error.original_error,
+                )
+
+
+def _masking() -> MaskErrors:
+    return MaskErrors(should_mask_error=_is_unexpected, error_message="Internal error.")
+
+
+def _build(query: type, mutation: type) -> strawberry.Schema:
+    return _Schema(
+        query=query,
+        mutation=mutation,
+        types=list(ERROR_TYPES),
+        extensions=[_masking],
+    )
+
+
+@strawberry.type
+class Query(MemberQuery):
+    pass
+
+
+@strawberry.type
+class Mutation(MemberMutation):
+    pass
+
+
+@strawberry.type(name="Query")
+class AdminQuery(StaffQuery):
+    pass
+
+
+@strawberry.type(name="Mutation")
+class AdminMutation(StaffMutation):
+    pass
+
+
+member_schema = _build(Query, Mutation)
+admin_schema = _build(AdminQuery, AdminMutation)
+
+
+def sdl(schema: Any) -> str:
+    return str(schema.as_str()) + "\n"

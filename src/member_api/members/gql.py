@@ -1,0 +1,144 @@
+"""Member-facing GraphQL: identity mutations, `me`, the profile."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from member_api.errors import NotAuthenticated
+from member_api.graphql.auth_types import (
+    AuthResult,
+    AuthTokens,
+    LogoutInput,
+    LogoutResult,
+    RefreshTokensInput,
+    logged_out,
+)
+from member_api.graphql.context import GqlInfo
+from member_api.graphql.errors import AnyError, client_error_from
+from member_api.graphql.results import outcome
+from member_api.members import service
+from member_api.members.models import Member as MemberRow
+
+
+@strawberry.type(name="Member", description="A member of the programme, as they see themselves.")
+class MemberType:
+    id: strawberry.ID
+    display_name: str
+    avatar_url: str | None
+    phone_masked: str | None = strawberry.field(description="e.g. 138****0001; never in full.")
+    joined_at: datetime
+    referral_code: str = strawberry.field(description="Give it to a friend who registers.")
+
+    @classmethod
+    def from_row(cls, row: MemberRow) -> MemberType:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            display_name=row.display_name,
+            avatar_url=row.avatar_url,
+            phone_masked=row.phone_masked,
+            joined_at=row.joined_at,
+            referral_code=row.referral_code,
+        )
+
+
+@strawberry.input
+class RegisterInput:
+    phone: str
+    password: str
+    display_name: str | None = None
+    referral_code: str | None = strawberry.field(
+        default=None, description="The referral code of the member who invited you."
+    )
+
+
+@strawberry.input
+class LoginInput:
+    phone: str
+    password: str
+
+
+@strawberry.input
+class MiniProgramLoginInput:
+    code: str = strawberry.field(description="The code from the mini-program's login call.")
+
+
+@strawberry.input
+class UpdateProfileInput:
+    display_name: str | None = None
+    avatar_url: str | None = strawberry.field(
+        default=None, description="An https URL; an empty string removes the avatar."
+    )
+
+
+UpdateProfileResult = Annotated[MemberType | AnyError, strawberry.union("UpdateProfileResult")]
+
+
+@strawberry.type
+class MemberQuery:
+    @strawberry.field(description="The signed-in member; null without a token.")
+    async def me(self, info: GqlInfo) -> MemberType | None:
+        try:
+            claims = info.context.claims()
+        except NotAuthenticated as exc:
+            raise client_error_from(exc) from exc
+        if claims is None:
+            return None
+        row = await service.get_member(claims.subject_id)
+        return MemberType.from_row(row) if row is not None else None
+
+
+@strawberry.type
+class MemberMutation:
+    @strawberry.mutation(description="Register with a phone number and password.")
+    async def register(self, info: GqlInfo, input: RegisterInput) -> AuthResult:
+        work = service.register(
+            info.context.services,
+            phone=input.phone,
+            password=input.password,
+            display_name=input.display_name,
+            referral_code=input.referral_code,
+        )
+        return await outcome(work, AuthTokens.from_issued)
+
+    @strawberry.mutation(description="Sign in with phone number and password.")
+    async def login(self, info: GqlInfo, input: LoginInput) -> AuthResult:
+        work = service.login(
+            info.context.services,
+            phone=input.phone,
+            password=input.password,
+            client_address=info.context.client_address,
+        )
+        return await outcome(work, AuthTokens.from_issued)
+
+    @strawberry.mutation(description="Sign in from the mini-program; the first time registers.")
+    async def login_with_mini_program(
+        self, info: GqlInfo, input: MiniProgramLoginInput
+    ) -> AuthResult:
+        work = service.login_with_miniprogram(info.context.services, code=input.code)
+        return await outcome(work, AuthTokens.from_issued)
+
+    @strawberry.mutation(description="Trade a refresh token for new tokens; the old one dies.")
+    async def refresh_tokens(self, info: GqlInfo, input: RefreshTokensInput) -> AuthResult:
+        work = service.refresh_tokens(info.context.services, refresh_token=input.refresh_token)
+        return await outcome(work, AuthTokens.from_issued)
+
+    @strawberry.mutation(description="Sign out: the refresh token and its family stop working.")
+    async def logout(self, info: GqlInfo, input: LogoutInput) -> LogoutResult:
+        work = service.logout(info.context.services, refresh_token=input.refresh_token)
+        return await outcome(work, logged_out)
+
+    @strawberry.mutation(description="Change the display name or avatar.")
+    async def update_profile(self, info: GqlInfo, input: UpdateProfileInput) -> UpdateProfileResult:
+        async def work() -> MemberRow:
+            member_id = info.context.require_subject()
+            return await service.update_profile(
+                info.context.services,
+                member_id=member_id,
+                display_name=input.display_name,
+                avatar_url=input.avatar_url,
+            )
+
+        return await outcome(work(), MemberType.from_row)

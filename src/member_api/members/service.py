@@ -1,0 +1,165 @@
+"""Member use cases: register, sign in, refresh, sign out, edit the profile."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+
+from member_api.auth.passwords import check_password_policy
+from member_api.auth.sessions import IssuedTokens
+from member_api.errors import Conflict, InvalidInput, NotAuthenticated
+from member_api.members import domain
+from member_api.members.models import Member
+from member_api.services import Services
+
+PHONE_CONTEXT = "member.phone"
+_CODE_ATTEMPTS = 5
+
+
+def phone_index(services: Services, phone: str) -> str:
+    return services.protector.blind_index(phone, context=PHONE_CONTEXT)
+
+
+async def _create_member(services: Services, **values: Any) -> Member:
+    """Insert a member with a fresh referral code, retrying the rare code collision."""
+    now = services.clock.now()
+    for _ in range(_CODE_ATTEMPTS):
+        code = domain.new_referral_code()
+        if await Member.filter(referral_code=code).exists():
+            continue
+        values.setdefault("display_name", domain.default_display_name(code))
+        return await Member.create(referral_code=code, joined_at=now, updated_at=now, **values)
+    raise RuntimeError("could not find a free referral code")
+
+
+async def register(
+    services: Services,
+    *,
+    phone: str,
+    password: str,
+    display_name: str | None = None,
+    referral_code: str | None = None,
+) -> IssuedTokens:
+    phone = domain.normalise_phone(phone)
+    check_password_policy(password)
+    name = domain.clean_display_name(display_name) if display_name is not None else None
+    referrer: Member | None = None
+    code = domain.normalise_referral_code(referral_code) if referral_code else None
+    if code is not None:
+        referrer = await Member.get_or_none(referral_code=code)
+        if referrer is None:
+            raise InvalidInput(
+                "REFERRAL_CODE_UNKNOWN",
+                "That referral code does not exist.",
+                field="referralCode",
+            )
+    index = phone_index(services, phone)
+    if await Member.filter(phone_index=index).exists():
+        raise _phone_taken()
+    values: dict[str, Any] = {
+        "phone_index": index,
+        "phone_encrypted": services.protector.encrypt(phone, context=PHONE_CONTEXT),
+        "phone_masked": domain.mask_phone(phone),
+        "password_hash": await services.passwords.hash(password),
+        "referred_by": referrer,
+    }
+    if name is not None:
+        values["display_name"] = name
+    try:
+        member = await _create_member(services, **values)
+    except IntegrityError as exc:  # a concurrent registration of the same phone won
+        raise _phone_taken() from exc
+    return await services.sessions.start("member", member.id)
+
+
+def _phone_taken() -> Conflict:
+    return Conflict(
+        "PHONE_ALREADY_REGISTERED",
+        "This phone number is already registered; sign in instead.",
+        field="phone",
+    )
+
+
+async def login(
+    services: Services, *, phone: str, password: str, client_address: str | None
+) -> IssuedTokens:
+    phone = domain.normalise_phone(phone)
+    index = phone_index(services, phone)
+    await services.login_throttle.check(index, client_address)
+    member = await Member.get_or_none(phone_index=index)
+    stored = member.password_hash if member is not None else None
+    if member is None or not await services.passwords.verify(stored, password):
+        await services.login_throttle.record_failure(index, client_address)
+        raise NotAuthenticated("INVALID_CREDENTIALS", "Phone number or password is wrong.")
+    await services.login_throttle.reset(index)
+    return await services.sessions.start("member", member.id)
+
+
+async def login_with_miniprogram(services: Services, *, code: str) -> IssuedTokens:
+    code = code.strip()
+    if not code or len(code) > 256:
+        raise InvalidInput("INVALID_CODE", "The mini-program login code is missing.", field="code")
+    session = await services.miniprogram.code2session(code)
+    member = await _member_for_miniprogram(services, session.openid, session.unionid)
+    return await services.sessions.start("member", member.id)
+
+
+async def _member_for_miniprogram(services: Services, openid: str, unionid: str | None) -> Member:
+    member = await Member.get_or_none(miniprogram_openid=openid)
+    if member is not None:
+        if unionid and member.miniprogram_unionid != unionid:
+            member.miniprogram_unionid = unionid
+            await member.save(update_fields=["miniprogram_unionid"])
+        return member
+    if unionid:
+        # Known to the platform through another of its apps: bind this openid to them.
+        bound = await Member.filter(
+            miniprogram_unionid=unionid, miniprogram_openid__isnull=True
+        ).update(miniprogram_openid=openid)
+        if bound:
+            return await Member.get(miniprogram_openid=openid)
+    try:
+        return await _create_member(
+            services, miniprogram_openid=openid, miniprogram_unionid=unionid
+        )
+    except IntegrityError:  # the same first login, sent twice at once
+        return await Member.get(miniprogram_openid=openid)
+
+
+async def _member_exists(member_id: uuid.UUID) -> tuple[str, ...]:
+    if not await Member.filter(id=member_id).exists():
+        raise NotAuthenticated("INVALID_REFRESH_TOKEN", "The refresh token is not valid.")
+    return ()
+
+
+async def refresh_tokens(services: Services, *, refresh_token: str) -> IssuedTokens:
+    return await services.sessions.refresh("member", refresh_token, _member_exists)
+
+
+async def logout(services: Services, *, refresh_token: str) -> None:
+    await services.sessions.logout("member", refresh_token)
+
+
+async def update_profile(
+    services: Services,
+    *,
+    member_id: uuid.UUID,
+    display_name: str | None = None,
+    avatar_url: str | None = None,
+) -> Member:
+    member = await Member.get_or_none(id=member_id)
+    if member is None:
+        raise NotAuthenticated("UNAUTHENTICATED", "This account no longer exists.")
+    if display_name is not None:
+        member.display_name = domain.clean_display_name(display_name)
+    if avatar_url is not None:
+        member.avatar_url = domain.clean_avatar_url(avatar_url)
+    member.updated_at = services.clock.now()
+    await member.save()
+    return member
+
+
+async def get_member(member_id: uuid.UUID) -> Member | None:
+    return await Member.get_or_none(id=member_id)

@@ -1,0 +1,77 @@
+"""The long-lived collaborators a request or a job needs, built once from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from member_api.auth.miniprogram import MiniProgramClient
+from member_api.auth.passwords import PasswordHasher
+from member_api.auth.sessions import SessionService
+from member_api.auth.throttle import LoginThrottle
+from member_api.auth.tokens import TokenService
+from member_api.cache import create_cache
+from member_api.clock import Clock, SystemClock
+from member_api.protect import DataProtector
+from member_api.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    cache: Any
+    protector: DataProtector
+    passwords: PasswordHasher
+    tokens: TokenService
+    sessions: SessionService
+    login_throttle: LoginThrottle
+    miniprogram: MiniProgramClient
+
+    async def aclose(self) -> None:
+        await self.miniprogram.aclose()
+        await self.cache.close()
+
+
+def build_services(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    miniprogram_transport: httpx.AsyncBaseTransport | None = None,
+) -> Services:
+    clock = clock or SystemClock()
+    cache = create_cache(settings.cache_url)
+    tokens = TokenService(
+        signing_key=settings.signing_key,
+        key_id=settings.signing_key_id,
+        issuer=settings.jwt_issuer,
+        audiences={"member": settings.member_audience, "staff": settings.staff_audience},
+        ttl_seconds=settings.access_token_ttl_seconds,
+        clock=clock,
+    )
+    return Services(
+        settings=settings,
+        clock=clock,
+        cache=cache,
+        protector=DataProtector(settings.data_key),
+        passwords=PasswordHasher(),
+        tokens=tokens,
+        sessions=SessionService(
+            tokens=tokens, clock=clock, refresh_ttl_seconds=settings.refresh_token_ttl_seconds
+        ),
+        login_throttle=LoginThrottle(
+            cache,
+            max_per_subject=settings.login_max_failures_per_phone,
+            max_per_address=settings.login_max_failures_per_address,
+            window_seconds=settings.login_failure_window_seconds,
+        ),
+        miniprogram=MiniProgramClient(
+            base_url=settings.miniprogram_base_url,
+            app_id=settings.miniprogram_app_id,
+            app_secret=settings.miniprogram_app_secret,
+            timeout_seconds=settings.miniprogram_timeout_seconds,
+            transport=miniprogram_transport,
+        ),
+    )

@@ -1,0 +1,186 @@
+"""One typed settings object, read from the environment in one place."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+Environment = Literal["development", "production"]
+
+# Deterministic keys for development and tests only; production refuses them.
+_DEV_SIGNING_SEED = hashlib.sha256(b"member-api development signing key").digest()
+_DEV_DATA_KEY = hashlib.sha256(b"member-api development data key").digest()
+
+
+class SettingsError(ValueError):
+    """The environment describes a configuration the service must not run with."""
+
+
+def development_signing_key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(_DEV_SIGNING_SEED)
+
+
+def _raw_public(key: Ed25519PrivateKey) -> bytes:
+    return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def _load_signing_key(pem: str | None) -> Ed25519PrivateKey | None:
+    if not pem:
+        return None
+    try:
+        key = serialization.load_pem_private_key(pem.encode(), password=None)
+    except ValueError as exc:
+        raise SettingsError("JWT_PRIVATE_KEY is not a PEM private key") from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise SettingsError("JWT_PRIVATE_KEY must be an Ed25519 key")
+    return key
+
+
+def _load_data_key(value: str | None) -> bytes | None:
+    if not value:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except ValueError as exc:
+        raise SettingsError("DATA_KEY must be base64") from exc
+    if len(raw) != 32:
+        raise SettingsError("DATA_KEY must decode to 32 bytes")
+    return raw
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be an integer, got {value!r}") from exc
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a number, got {value!r}") from exc
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: Environment = "development"
+    database_url: str = "sqlite://var/member-api.sqlite3"
+    cache_url: str = "memory://"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+
+    signing_key: Ed25519PrivateKey = field(default_factory=development_signing_key, repr=False)
+    signing_key_id: str = ""
+    data_key: bytes = field(default=_DEV_DATA_KEY, repr=False)
+    jwt_issuer: str = "member-api"
+    member_audience: str = "member-api:member"
+    staff_audience: str = "member-api:staff"
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+
+    login_max_failures_per_phone: int = 5
+    login_max_failures_per_address: int = 20
+    login_failure_window_seconds: int = 900
+
+    miniprogram_base_url: str = "https://api.weixin.qq.com"
+    miniprogram_app_id: str = "dev-app-id"
+    miniprogram_app_secret: str = field(default="dev-app-secret", repr=False)
+    miniprogram_timeout_seconds: float = 5.0
+
+    graphiql: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.signing_key_id:
+            digest = hashlib.sha256(_raw_public(self.signing_key)).digest()
+            kid = base64.urlsafe_b64encode(digest[:12]).decode().rstrip("=")
+            object.__setattr__(self, "signing_key_id", kid)
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def uses_development_signing_key(self) -> bool:
+        return _raw_public(self.signing_key) == _raw_public(development_signing_key())
+
+    @property
+    def uses_development_data_key(self) -> bool:
+        return self.data_key == _DEV_DATA_KEY
+
+    def check_safe_for_environment(self) -> None:
+        """Refuse to run in production with development secrets."""
+        if not self.is_production:
+            return
+        if self.uses_development_signing_key:
+            raise SettingsError(
+                "production needs JWT_PRIVATE_KEY (an Ed25519 PEM key); "
+                "the development signing key is refused"
+            )
+        if self.uses_development_data_key:
+            raise SettingsError(
+                "production needs DATA_KEY (32 random bytes, base64); "
+                "the development data key is refused"
+            )
+        if self.miniprogram_app_secret == "dev-app-secret":
+            raise SettingsError("production needs MINIPROGRAM_APP_SECRET")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        environment = env.get("ENVIRONMENT", "development").strip().lower()
+        if environment not in ("development", "production"):
+            raise SettingsError(
+                f"ENVIRONMENT must be 'development' or 'production', got {environment!r}"
+            )
+        kwargs: dict[str, object] = {}
+        signing_key = _load_signing_key(env.get("JWT_PRIVATE_KEY"))
+        if signing_key is not None:
+            kwargs["signing_key"] = signing_key
+        data_key = _load_data_key(env.get("DATA_KEY"))
+        if data_key is not None:
+            kwargs["data_key"] = data_key
+        production = environment == "production"
+        settings = cls(
+            environment=environment,  # type: ignore[arg-type]
+            database_url=env.get("DATABASE_URL", cls.database_url),
+            cache_url=env.get("CACHE_URL", cls.cache_url),
+            host=env.get("HOST", cls.host),
+            port=_int(env, "PORT", cls.port),
+            log_level=env.get("LOG_LEVEL", cls.log_level).upper(),
+            signing_key_id=env.get("JWT_KEY_ID", ""),
+            jwt_issuer=env.get("JWT_ISSUER", cls.jwt_issuer),
+            access_token_ttl_seconds=_int(env, "ACCESS_TOKEN_TTL_SECONDS", 900),
+            refresh_token_ttl_seconds=_int(env, "REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600),
+            login_max_failures_per_phone=_int(env, "LOGIN_MAX_FAILURES_PER_PHONE", 5),
+            login_max_failures_per_address=_int(env, "LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
+            login_failure_window_seconds=_int(env, "LOGIN_FAILURE_WINDOW_SECONDS", 900),
+            miniprogram_base_url=env.get("MINIPROGRAM_BASE_URL", cls.miniprogram_base_url),
+            miniprogram_app_id=env.get("MINIPROGRAM_APP_ID", cls.miniprogram_app_id),
+            miniprogram_app_secret=env.get("MINIPROGRAM_APP_SECRET", "dev-app-secret"),
+            miniprogram_timeout_seconds=_float(env, "MINIPROGRAM_TIMEOUT_SECONDS", 5.0),
+            graphiql=_bool(env, "GRAPHIQL", not production),
+            **kwargs,  # type: ignore[arg-type]
+        )
+        return settings

@@ -1,0 +1,45 @@
+"""Staff roles and usernames."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from member_api.errors import InvalidInput
+
+
+class StaffRole(StrEnum):
+    OPERATOR = "operator"
+    AUTHENTICATOR = "authenticator"
+    MODERATOR = "moderator"
+
+
+_USERNAME = re.compile(r"[a-z][a-z0-9_.-]{2,63}")
+
+
+def clean_username(raw: str) -> str:
+    username = raw.strip().lower()
+    if not _USERNAME.fullmatch(username):
+        raise InvalidInput(
+            "INVALID_USERNAME",
+            "Username: 3 to 64 characters, lowercase letters, digits, '_', '.', '-'.",
+            field="username",
+        )
+    return username
+
+
+def parse_roles(raw: list[str]) -> tuple[StaffRole, ...]:
+    roles: list[StaffRole] = []
+    for value in raw:
+        try:
+            role = StaffRole(value.strip().lower())
+        except ValueError as exc:
+            allowed = ", ".join(r.value for r in StaffRole)
+            raise InvalidInput(
+                "INVALID_ROLE", f"Unknown role {value!r}; use {allowed}.", field="roles"
+            ) from exc
+        if role not in roles:
+            roles.append(role)
+    if not roles:
+        raise InvalidInput("INVALID_ROLE", "A staff account needs at least one role.")
+    return tuple(roles)

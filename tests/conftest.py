@@ -1,0 +1,187 @@
+"""Shared fixtures: real databases (SQLite, PostgreSQL), real caches (memory, Redis).
+
+PostgreSQL and Redis tests skip when the servers are not reachable, unless
+MEMBER_API_REQUIRE_SERVICES=1 (set by .ci/run), which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import asyncpg
+import httpx
+import pytest
+from redis import asyncio as aioredis
+from tortoise import Tortoise
+
+from member_api import db
+from member_api.app import create_app
+from member_api.cache import NAMESPACE
+from member_api.clock import FrozenClock
+from member_api.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("MEMBER_API_SHARED", ROOT.parent / "shared"))
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REQUIRE_SERVICES = os.environ.get("MEMBER_API_REQUIRE_SERVICES") == "1"
+T = TypeVar("T")
+
+
+def run_in_own_loop(coro: Coroutine[Any, Any, T]) -> T:
+    """Run set-up code in a fresh event loop on its own thread (safe inside a running loop)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+def _reachable(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 0), 1):
+            return True
+    except OSError:
+        return False
+
+
+def need_service(name: str, url: str) -> None:
+    if _reachable(url):
+        return
+    message = f"{name} is not reachable at {url}"
+    if REQUIRE_SERVICES:
+        pytest.fail(message + " (MEMBER_API_REQUIRE_SERVICES=1)")
+    pytest.skip(message)
+
+
+# --- PostgreSQL: one migrated database per test session, emptied between tests ---
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    need_service("PostgreSQL", POSTGRES_ADMIN_URL)
+    name = f"member_api_test_{uuid.uuid4().hex[:10]}"
+    admin = urlsplit(POSTGRES_ADMIN_URL)
+    url = admin._replace(path=f"/{name}").geturl()
+
+    async def create() -> None:
+        conn = await asyncpg.connect(POSTGRES_ADMIN_URL)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        await db.migrate(url)
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(POSTGRES_ADMIN_URL)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    run_in_own_loop(create())
+    yield url
+    run_in_own_loop(drop())
+
+
+async def _truncate_postgres(url: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        tables = await conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename <> 'tortoise_migrations'"
+        )
+        if tables:
+            names = ", ".join(f'"{row["tablename"]}"' for row in tables)
+            await conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    finally:
+        await conn.close()
+
+
+async def _flush_redis() -> None:
+    client = aioredis.from_url(REDIS_URL)
+    try:
+        keys = [k async for k in client.scan_iter(match=f"{NAMESPACE}:*")]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Storage under test: SQLite with the memory cache, or PostgreSQL with Redis."""
+    return str(request.param)
+
+
+@pytest.fixture
+async def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    if backend == "sqlite":
+        url = f"sqlite://{tmp_path / 'member-api.sqlite3'}"
+        await db.migrate(url)
+        return url
+    url = str(request.getfixturevalue("postgres_database"))
+    await _truncate_postgres(url)
+    return url
+
+
+@pytest.fixture
+async def cache_url(backend: str) -> str:
+    if backend == "sqlite":
+        return "memory://"
+    need_service("Redis", REDIS_URL)
+    await _flush_redis()
+    return REDIS_URL
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(datetime.now(UTC).replace(microsecond=0))
+
+
+@pytest.fixture
+def settings(database_url: str, cache_url: str) -> Settings:
+    return Settings(database_url=database_url, cache_url=cache_url)
+
+
+@pytest.fixture
+def miniprogram_transport() -> httpx.AsyncBaseTransport | None:
+    """Overridden by tests that talk to a stub of the mini-program platform."""
+    return None
+
+
+@pytest.fixture
+async def app(
+    settings: Settings,
+    clock: FrozenClock,
+    miniprogram_transport: httpx.AsyncBaseTransport | None,
+) -> AsyncIterator[object]:
+    application = create_app(settings, clock=clock, miniprogram_transport=miniprogram_transport)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://member-api.test") as c:
+        yield c
+
+
+@pytest.fixture
+async def orm(database_url: str) -> AsyncIterator[None]:
+    """The ORM alone, for service-level tests without HTTP."""
+    await db.init_orm(database_url)
+    try:
+        yield
+    finally:
+        await Tortoise.close_connections()

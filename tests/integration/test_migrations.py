@@ -1,0 +1,46 @@
+"""Models and committed migrations agree; the migrations build the schema on both engines."""
+
+from __future__ import annotations
+
+from tortoise import Tortoise, connections
+
+from member_api import db
+from member_api.auth.models import RefreshToken
+from member_api.members.models import Member
+from member_api.staff.models import StaffUser
+
+MODELS = [Member, RefreshToken, StaffUser]
+
+
+async def test_models_and_migrations_do_not_drift() -> None:
+    await db.init_orm("sqlite://:memory:")
+    try:
+        changes = await db.pending_model_changes()
+    finally:
+        await Tortoise.close_connections()
+    assert changes == [], "models changed without a migration: run `make migrations`"
+
+
+async def test_migrations_create_every_table(database_url: str, backend: str) -> None:
+    await db.init_orm(database_url)
+    try:
+        conn = connections.get("default")
+        if backend == "sqlite":
+            rows = await conn.execute_query_dict(
+                "SELECT name FROM sqlite_master WHERE type='table'"
+            )
+            tables = {row["name"] for row in rows}
+        else:
+            rows = await conn.execute_query_dict(
+                "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'"
+            )
+            tables = {row["name"] for row in rows}
+    finally:
+        await Tortoise.close_connections()
+    expected = {model._meta.db_table for model in MODELS} | {"tortoise_migrations"}
+    assert expected <= tables
+
+
+async def test_migrate_twice_is_a_no_op(database_url: str) -> None:
+    await db.migrate(database_url)
+    await db.migrate(database_url)
