@@ -21,7 +21,7 @@ from member_api.cache import cache_ping
 from member_api.clock import Clock
 from member_api.graphql.schema import admin_schema, member_schema
 from member_api.graphql.view import GraphQLEndpoint
-from member_api.logs import reset_request_id, set_request_id
+from member_api.logs import install_request_id_factory, reset_request_id, set_request_id
 from member_api.services import Services, build_services
 from member_api.settings import Settings
 
@@ -94,6 +94,7 @@ def create_app(
 ) -> Starlette:
     settings = settings or Settings.from_env()
     settings.check_safe_for_environment()
+    install_request_id_factory()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -6,20 +6,22 @@ import urllib.parse
 from typing import Any
 
 from aiocache import Cache
-from aiocache.serializers import JsonSerializer
 
 NAMESPACE = "member-api"
 
 
 def create_cache(url: str) -> Any:
-    """`memory://` for one process, `redis://host:port/db` for shared state."""
+    """`memory://` for one process, `redis://host:port/db` for shared state.
+
+    Redis stores JSON and the memory cache stores the objects themselves: cache
+    only JSON-shaped values so both behave alike. Counters use `increment`.
+    """
     scheme = urllib.parse.urlparse(url).scheme
     if scheme not in {"memory", "redis", "rediss"}:
         raise ValueError(f"CACHE_URL must be memory:// or redis://, got {url!r}")
     if scheme == "rediss":
         raise ValueError("CACHE_URL: TLS to Redis is not supported yet; use redis://")
     cache = Cache.from_url(url)
-    cache.serializer = JsonSerializer()
     cache.namespace = NAMESPACE
     return cache
 

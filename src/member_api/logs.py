@@ -6,6 +6,7 @@ import contextvars
 import json
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
@@ -22,10 +23,23 @@ def reset_request_id(token: contextvars.Token[str]) -> None:
     _request_id.reset(token)
 
 
-class RequestIdFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
+_factory_installed = False
+
+
+def install_request_id_factory() -> None:
+    """Stamp the current request id on every log record, whoever handles it."""
+    global _factory_installed
+    if _factory_installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
         record.request_id = current_request_id()
-        return True
+        return record
+
+    logging.setLogRecordFactory(factory)
+    _factory_installed = True
 
 
 class JsonFormatter(logging.Formatter):
@@ -43,8 +57,8 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(*, level: str, json_lines: bool) -> None:
+    install_request_id_factory()
     handler = logging.StreamHandler()
-    handler.addFilter(RequestIdFilter())
     if json_lines:
         handler.setFormatter(JsonFormatter())
     else:

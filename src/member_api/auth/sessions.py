@@ -73,7 +73,11 @@ class SessionService:
         row = await RefreshToken.get_or_none(token_hash=hash_refresh_token(token))
         if row is None or row.subject_kind != kind:
             raise _invalid()
-        if row.revoked_at is not None:
+        family_revoked = await RefreshToken.filter(
+            family_id=row.family_id, revoked_at__isnull=False
+        ).exists()
+        if row.revoked_at is not None or family_revoked:
+            # A token minted while its family was being revoked is dead too.
             raise NotAuthenticated("REFRESH_TOKEN_REVOKED", "This session has been signed out.")
         if row.expires_at <= now:
             raise NotAuthenticated("REFRESH_TOKEN_EXPIRED", "The session has expired; sign in.")

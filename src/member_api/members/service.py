@@ -113,13 +113,6 @@ async def _member_for_miniprogram(services: Services, openid: str, unionid: str 
             member.miniprogram_unionid = unionid
             await member.save(update_fields=["miniprogram_unionid"])
         return member
-    if unionid:
-        # Known to the platform through another of its apps: bind this openid to them.
-        bound = await Member.filter(
-            miniprogram_unionid=unionid, miniprogram_openid__isnull=True
-        ).update(miniprogram_openid=openid)
-        if bound:
-            return await Member.get(miniprogram_openid=openid)
     try:
         return await _create_member(
             services, miniprogram_openid=openid, miniprogram_unionid=unionid

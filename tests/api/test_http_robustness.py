@@ -1,0 +1,118 @@
+"""No request gets a 500: malformed bodies, wrong types, unknown names, internal failures."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+
+from member_api.members import service as member_service
+from tests.support import ME, gql, op, register
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [
+        (b"{not json", "application/json"),
+        (b"", "application/json"),
+        (b"[]", "application/json"),
+        (b'{"query": 42}', "application/json"),
+        (b'{"variables": {}}', "application/json"),
+        (b"\xff\xfe", "application/json"),
+        (b"query=1", "text/plain"),
+    ],
+)
+async def test_malformed_requests_are_4xx(
+    client: httpx.AsyncClient, content: bytes, content_type: str
+) -> None:
+    for path in ("/graphql", "/admin/graphql"):
+        response = await client.post(path, content=content, headers={"content-type": content_type})
+        assert 400 <= response.status_code < 500, (path, response.status_code, response.text)
+
+
+async def test_wrong_variable_types(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/graphql", json={"query": op("Login"), "variables": {"input": {"phone": 13900000001}}}
+    )
+    assert response.status_code < 500
+    assert response.json()["errors"]
+
+
+async def test_unknown_operation_name(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/graphql", json={"query": op("Login"), "operationName": "Nope", "variables": {}}
+    )
+    assert 400 <= response.status_code < 500
+    assert "Nope" in response.text
+
+
+async def test_query_on_a_field_that_does_not_exist(client: httpx.AsyncClient) -> None:
+    response = await client.post("/graphql", json={"query": "{ me { id shoeSize } }"})
+    assert response.status_code < 500
+    assert "shoeSize" in response.json()["errors"][0]["message"]
+
+
+async def test_syntax_error(client: httpx.AsyncClient) -> None:
+    response = await client.post("/graphql", json={"query": "{ me { "})
+    assert response.status_code < 500
+    assert response.json()["errors"]
+
+
+async def test_missing_and_malformed_authorization(client: httpx.AsyncClient) -> None:
+    assert (await gql(client, ME))["data"]["me"] is None
+    for header in ("Bearer", "Basic abc", "Bearer not.a.jwt", "Token x"):
+        response = await client.post(
+            "/graphql", json={"query": ME}, headers={"authorization": header}
+        )
+        assert response.status_code == 200
+        assert response.json()["errors"][0]["extensions"]["code"] == "INVALID_TOKEN"
+
+
+async def test_unexpected_failures_are_masked_and_logged_with_request_id(
+    client: httpx.AsyncClient,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    tokens = await register(client)
+
+    async def broken(member_id: object) -> None:
+        raise RuntimeError("database password is hunter2")
+
+    monkeypatch.setattr(member_service, "get_member", broken)
+    with caplog.at_level(logging.ERROR, logger="member_api.graphql"):
+        response = await client.post(
+            "/graphql",
+            json={"query": ME},
+            headers={"authorization": f"Bearer {tokens['accessToken']}", "x-request-id": "req-42"},
+        )
+    assert response.status_code == 200
+    assert response.headers["x-request-id"] == "req-42"
+    assert "hunter2" not in response.text
+    assert response.json()["errors"][0]["message"] == "Internal error."
+    records = [r for r in caplog.records if r.name == "member_api.graphql"]
+    assert records
+    assert records[0].exc_info is not None
+    assert records[0].request_id == "req-42"  # type: ignore[attr-defined]
+
+
+async def test_request_id_is_made_when_missing_or_unsafe(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz", headers={"x-request-id": "bad id\r\nx"})
+    assert response.headers["x-request-id"] != "bad id\r\nx"
+    assert len(response.headers["x-request-id"]) == 32
+
+
+async def test_health_ready_and_jwks(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": "ok", "cache": "ok"}
+    jwks = (await client.get("/.well-known/jwks.json")).json()
+    assert jwks["keys"][0]["kty"] == "OKP"
+    assert jwks["keys"][0]["crv"] == "Ed25519"
+
+
+async def test_graphiql_is_served_in_development(client: httpx.AsyncClient) -> None:
+    response = await client.get("/graphql", headers={"accept": "text/html"})
+    assert response.status_code == 200
+    assert "graphiql" in response.text.lower()

@@ -1,0 +1,55 @@
+"""The `member-api` command: migrate, seed-demo (once), create-staff."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tortoise import Tortoise
+
+from member_api import db
+from member_api.cli import main
+from member_api.members.models import Member
+from member_api.staff.models import StaffUser
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite://{tmp_path / 'cli.sqlite3'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("CACHE_URL", "memory://")
+    return url
+
+
+async def _counts(url: str) -> tuple[int, list[str]]:
+    await db.init_orm(url)
+    try:
+        members = await Member.all().count()
+        staff = sorted(await StaffUser.all().values_list("username", flat=True))
+    finally:
+        await Tortoise.close_connections()
+    return members, staff
+
+
+def test_migrate_seed_and_create_staff(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.conftest import run_in_own_loop
+
+    assert main(["migrate"]) == 0
+    assert main(["seed-demo", "--if-empty"]) == 0
+    assert main(["seed-demo", "--if-empty"]) == 0
+    assert "not seeded" in capsys.readouterr().out
+    monkeypatch.setenv("STAFF_PASSWORD", "staff-pass-1")
+    assert main(["create-staff", "auditor", "--role", "operator", "--role", "moderator"]) == 0
+    assert main(["create-staff", "auditor", "--role", "operator"]) == 1
+    assert "USERNAME_TAKEN" in capsys.readouterr().err
+    members, staff = run_in_own_loop(_counts(sqlite_url))
+    assert members == 5
+    assert staff == ["auditor", "authenticator", "moderator", "operator"]
+
+
+def test_export_schema_writes_both_files(tmp_path: Path) -> None:
+    assert main(["export-schema", "--directory", str(tmp_path)]) == 0
+    assert "type Member" in (tmp_path / "schema.graphql").read_text()
+    assert "staffLogin" in (tmp_path / "admin.graphql").read_text()
