@@ -1,0 +1,114 @@
+"""A real server process, set up as `make run` does: migrate, seed, serve; then the clients' flow."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support import op
+
+MEMBER_CENTRE_IDENTITY = """
+query MemberCentre { me { id displayName avatarUrl phoneMasked joinedAt referralCode } }
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    workdir: Path = tmp_path_factory.mktemp("server")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite://{workdir / 'member-api.sqlite3'}",
+        "CACHE_URL": "memory://",
+        "PORT": str(port),
+        "ENVIRONMENT": "development",
+    }
+    command = [sys.executable, "-m", "member_api.cli"]
+    for step in (["migrate"], ["seed-demo", "--if-empty"]):
+        subprocess.run([*command, *step], env=env, cwd=workdir, check=True, timeout=120)
+    log = (workdir / "server.log").open("w")
+    process = subprocess.Popen(
+        [*command, "serve"], env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError((workdir / "server.log").read_text())
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+def call(base: str, document: str, variables: dict[str, object], token: str | None = None) -> dict:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    response = httpx.post(
+        f"{base}/graphql", json={"query": document, "variables": variables}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json()["data"])
+
+
+def test_register_login_member_centre_refresh_logout(server: str) -> None:
+    phone, password = "13600000001", "my-pass-123"
+    registered = call(server, op("Register"), {"input": {"phone": phone, "password": password}})
+    assert registered["register"]["__typename"] == "AuthTokens"
+    tokens = call(server, op("Login"), {"input": {"phone": phone, "password": password}})["login"]
+    me = call(server, MEMBER_CENTRE_IDENTITY, {}, tokens["accessToken"])["me"]
+    assert me["phoneMasked"] == "136****0001"
+    refreshed = call(
+        server, op("RefreshTokens"), {"input": {"refreshToken": tokens["refreshToken"]}}
+    )
+    new = refreshed["refreshTokens"]
+    assert new["__typename"] == "AuthTokens"
+    out = call(server, op("Logout"), {"input": {"refreshToken": new["refreshToken"]}})
+    assert out["logout"]["__typename"] == "LogoutSuccess"
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5])
+def test_demo_members_can_sign_in(server: str, n: int) -> None:
+    variables = {"input": {"phone": f"1380000000{n}", "password": "demo-pass-1"}}
+    assert call(server, op("Login"), variables)["login"]["__typename"] == "AuthTokens"
+
+
+def test_demo_staff_can_sign_in(server: str) -> None:
+    for username in ("operator", "authenticator", "moderator"):
+        response = httpx.post(
+            f"{server}/admin/graphql",
+            json={
+                "query": "mutation($u: String!) { staffLogin(input: {username: $u,"
+                ' password: "demo-staff-1"}) { __typename } }',
+                "variables": {"u": username},
+            },
+        )
+        assert response.json()["data"]["staffLogin"]["__typename"] == "AuthTokens"
+
+
+def test_service_endpoints(server: str) -> None:
+    assert httpx.get(f"{server}/healthz").json() == {"status": "ok"}
+    assert httpx.get(f"{server}/.well-known/jwks.json").json()["keys"]
+    page = httpx.get(f"{server}/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
+    assert httpx.post(f"{server}/graphql", content=b"{oops").status_code == 400
