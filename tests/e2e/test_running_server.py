@@ -1,4 +1,4 @@
-"""A real server process, set up as `make run` does: migrate, seed, serve; then the clients' flow."""
+"""A real server set up as `make run` does (migrate, seed, serve), then the clients' flow."""
 
 from __future__ import annotations
 
@@ -110,5 +110,6 @@ def test_service_endpoints(server: str) -> None:
     assert httpx.get(f"{server}/healthz").json() == {"status": "ok"}
     assert httpx.get(f"{server}/.well-known/jwks.json").json()["keys"]
     page = httpx.get(f"{server}/graphql", headers={"accept": "text/html"})
-    assert page.status_code == 200 and "graphiql" in page.text.lower()
+    assert page.status_code == 200
+    assert "graphiql" in page.text.lower()
     assert httpx.post(f"{server}/graphql", content=b"{oops").status_code == 400
