@@ -28,6 +28,7 @@ from member_api.app import create_app
 from member_api.cache import NAMESPACE
 from member_api.clock import FrozenClock
 from member_api.settings import Settings
+from tests.stubs import PlatformStub, platform_stub
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("MEMBER_API_SHARED", ROOT.parent / "shared"))
@@ -151,6 +152,13 @@ def clock() -> FrozenClock:
 @pytest.fixture
 def settings(database_url: str, cache_url: str) -> Settings:
     return Settings(database_url=database_url, cache_url=cache_url)
+
+
+@pytest.fixture
+def platform() -> Iterator[PlatformStub]:
+    """A local HTTP stub of the mini-program platform, for tests that ask for it."""
+    with platform_stub() as stub:
+        yield stub
 
 
 @pytest.fixture

@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from member_api.members.models import Member
 from member_api.settings import Settings
-from tests.stubs import PlatformStub, platform_stub
+from tests.stubs import PlatformStub
 from tests.support import ME, gql, op
-
-
-@pytest.fixture
-def platform() -> Iterator[PlatformStub]:
-    with platform_stub() as stub:
-        yield stub
 
 
 @pytest.fixture

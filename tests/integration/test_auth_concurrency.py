@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections import Counter
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -13,19 +12,13 @@ import pytest
 from member_api.auth.models import RefreshToken
 from member_api.members.models import Member
 from member_api.settings import Settings
-from tests.stubs import PlatformStub, platform_stub
+from tests.stubs import PlatformStub
 from tests.support import gql, op, register
 
 
 @pytest.fixture
 def backend() -> str:
     return "postgres"
-
-
-@pytest.fixture
-def platform() -> Iterator[PlatformStub]:
-    with platform_stub() as stub:
-        yield stub
 
 
 @pytest.fixture

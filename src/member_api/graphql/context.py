@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from member_api.auth.tokens import AccessClaims, SubjectKind
 from member_api.errors import NotAuthenticated
+from member_api.graphql.errors import ClientError
 from member_api.logs import current_request_id
 from member_api.services import Services
 
@@ -49,6 +50,14 @@ class Context:
             return self.services.tokens.verify(token.strip(), self.audience)
         except NotAuthenticated as exc:
             return exc
+
+    def viewer_id(self) -> uuid.UUID | None:
+        """For queries: the caller's id, None without a token; a bad token is a GraphQL error."""
+        try:
+            claims = self.claims()
+        except NotAuthenticated as exc:
+            raise ClientError(exc.code, exc.message) from exc
+        return claims.subject_id if claims is not None else None
 
     def require_subject(self) -> uuid.UUID:
         claims = self.claims()

@@ -100,7 +100,3 @@ class ClientError(GraphQLError):
 
     def __init__(self, code: str, message: str, **extensions: Any) -> None:
         super().__init__(message, extensions={"code": code, **extensions})
-
-
-def client_error_from(exc: DomainError) -> ClientError:
-    return ClientError(exc.code, exc.message)

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import strawberry
 
-from member_api.errors import NotAuthenticated
 from member_api.graphql.auth_types import (
     AuthResult,
     AuthTokens,
@@ -17,7 +16,7 @@ from member_api.graphql.auth_types import (
     logged_out,
 )
 from member_api.graphql.context import GqlInfo
-from member_api.graphql.errors import AnyError, client_error_from
+from member_api.graphql.errors import AnyError
 from member_api.graphql.results import outcome
 from member_api.members import service
 from member_api.members.models import Member as MemberRow
@@ -80,13 +79,8 @@ UpdateProfileResult = Annotated[MemberType | AnyError, strawberry.union("UpdateP
 class MemberQuery:
     @strawberry.field(description="The signed-in member; null without a token.")
     async def me(self, info: GqlInfo) -> MemberType | None:
-        try:
-            claims = info.context.claims()
-        except NotAuthenticated as exc:
-            raise client_error_from(exc) from exc
-        if claims is None:
-            return None
-        row = await service.get_member(claims.subject_id)
+        member_id = info.context.viewer_id()
+        row = await service.get_member(member_id) if member_id is not None else None
         return MemberType.from_row(row) if row is not None else None
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import strawberry
 
-from member_api.errors import NotAuthenticated
 from member_api.graphql.auth_types import (
     AuthResult,
     AuthTokens,
@@ -14,7 +13,6 @@ from member_api.graphql.auth_types import (
     logged_out,
 )
 from member_api.graphql.context import GqlInfo
-from member_api.graphql.errors import client_error_from
 from member_api.graphql.results import outcome
 from member_api.staff import service
 
@@ -36,13 +34,8 @@ class StaffLoginInput:
 class StaffQuery:
     @strawberry.field(description="The signed-in staff member; null without a token.")
     async def viewer(self, info: GqlInfo) -> Staff | None:
-        try:
-            claims = info.context.claims()
-        except NotAuthenticated as exc:
-            raise client_error_from(exc) from exc
-        if claims is None:
-            return None
-        row = await service.get_staff(claims.subject_id)
+        staff_id = info.context.viewer_id()
+        row = await service.get_staff(staff_id) if staff_id is not None else None
         if row is None:
             return None
         return Staff(id=strawberry.ID(str(row.id)), username=row.username, roles=row.role_list)
