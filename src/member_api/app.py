@@ -19,6 +19,7 @@ from tortoise import connections
 from member_api import db
 from member_api.cache import cache_ping
 from member_api.clock import Clock
+from member_api.commerce.http import commerce_webhook
 from member_api.graphql.schema import admin_schema, member_schema
 from member_api.graphql.view import GraphQLEndpoint
 from member_api.logs import install_request_id_factory, reset_request_id, set_request_id
@@ -120,6 +121,7 @@ def create_app(
             GraphQLEndpoint(admin_schema, audience="staff", graphiql=settings.graphiql),
             methods=["GET", "POST"],
         ),
+        Route("/hooks/commerce", commerce_webhook, methods=["POST"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/.well-known/jwks.json", jwks),

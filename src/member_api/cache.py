@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import urllib.parse
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiocache import Cache
 
 NAMESPACE = "member-api"
+logger = logging.getLogger(__name__)
 
 
 def create_cache(url: str) -> Any:
@@ -35,3 +39,45 @@ async def cache_ping(cache: Any) -> bool:
     probe = key("readyz")
     await cache.set(probe, 1, ttl=5)
     return bool(await cache.get(probe) == 1)
+
+
+class CacheAside:
+    """Read-through caching with one computation per key at a time in this process.
+
+    A burst of readers that miss together waits for a single computation. A cache
+    that fails (Redis down) is bypassed: the value is computed and served anyway.
+    """
+
+    def __init__(self, cache: Any) -> None:
+        self._cache = cache
+        self._inflight: dict[str, asyncio.Future[Any]] = {}
+
+    async def get_or_compute(
+        self, cache_key: str, compute: Callable[[], Awaitable[Any]], *, ttl: int
+    ) -> Any:
+        try:
+            hit = await self._cache.get(cache_key)
+        except Exception:  # the cache is an optimisation; never fail a request on it
+            logger.warning("cache read failed for %s", cache_key, exc_info=True)
+            hit = None
+        if hit is not None:
+            return hit
+        running = self._inflight.get(cache_key)
+        if running is not None:
+            return await asyncio.shield(running)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._inflight[cache_key] = future
+        try:
+            value = await compute()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # the waiters, if any, get it; nobody else must
+            raise
+        finally:
+            self._inflight.pop(cache_key, None)
+        future.set_result(value)
+        try:
+            await self._cache.set(cache_key, value, ttl=ttl)
+        except Exception:
+            logger.warning("cache write failed for %s", cache_key, exc_info=True)
+        return value

@@ -8,6 +8,7 @@ import getpass
 import os
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from member_api import db
@@ -102,6 +103,37 @@ def _cmd_create_staff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _as_of(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from exc
+
+
+async def _run_job(settings: Settings, job: str, as_of: date) -> str:
+    from member_api.services import build_services
+    from member_api.tiers.review import run_review, send_downgrade_warnings
+
+    await db.init_orm(settings.database_url)
+    services = build_services(settings)
+    try:
+        if job == "tier-review":
+            report = await run_review(services, as_of)
+            return (
+                f"review {report.review_date}: {report.reviewed} reviewed, {report.changed} changed"
+            )
+        warned = await send_downgrade_warnings(services, as_of)
+        return f"downgrade warnings as of {as_of}: {warned} sent"
+    finally:
+        await services.aclose()
+        await db.close_orm()
+
+
+def _cmd_job(args: argparse.Namespace) -> int:
+    print(asyncio.run(_run_job(_settings(), args.job, args.as_of)))
+    return 0
+
+
 def _cmd_export_schema(args: argparse.Namespace) -> int:
     from member_api.graphql.schema import admin_schema, member_schema, sdl
 
@@ -144,6 +176,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="repeat for several roles",
     )
     staff.set_defaults(handler=_cmd_create_staff)
+
+    jobs = sub.add_parser("jobs", help="scheduled jobs (idempotent; safe to rerun)")
+    job_sub = jobs.add_subparsers(dest="job", required=True)
+    review = job_sub.add_parser(
+        "tier-review", help="quarterly tier review on the review date; resumable"
+    )
+    warnings = job_sub.add_parser(
+        "downgrade-warnings", help="warn members who would drop at the next review"
+    )
+    for job in (review, warnings):
+        job.add_argument("--as-of", type=_as_of, required=True, metavar="YYYY-MM-DD")
+        job.set_defaults(handler=_cmd_job)
 
     export = sub.add_parser("export-schema", help="write schema/schema.graphql and admin.graphql")
     export.add_argument("--directory", default="schema")

@@ -15,6 +15,12 @@ MODEL_MODULES = [
     "member_api.members.models",
     "member_api.auth.models",
     "member_api.staff.models",
+    "member_api.commerce.models",
+    "member_api.tiers.models",
+    "member_api.compliance.models",
+    "member_api.notifications.models",
+    "member_api.rights.models",
+    "member_api.events.models",
 ]
 MIGRATIONS_MODULE = "migrations"
 

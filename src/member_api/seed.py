@@ -1,25 +1,38 @@
-"""Demo data for `make run`: members across the tiers and one account per staff role."""
+"""Demo data for `make run`: one member per tier, reached through real events."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import uuid
+from datetime import timedelta
 
+from member_api.clock import FrozenClock
+from member_api.commerce.domain import CommerceEventIn, EventType
+from member_api.commerce.service import apply_event
+from member_api.events.service import record_attendance
 from member_api.members import service as members
+from member_api.members.activity import mark_active
 from member_api.members.models import Member
 from member_api.services import Services
 from member_api.staff import service as staff
 from member_api.staff.domain import StaffRole
+from member_api.tiers import service as tiers
+from member_api.tiers.domain import business_date
 
 logger = logging.getLogger(__name__)
 
 DEMO_MEMBER_PASSWORD = "demo-pass-1"
 DEMO_STAFF_PASSWORD = "demo-staff-1"
+JOINED_DAYS_AGO = 120
+
+# phone, display name, paid orders in yuan (oldest first), offline events attended
 DEMO_MEMBERS = [
-    ("13800000001", "新客 Lin"),
-    ("13800000002", "银卡 Chen"),
-    ("13800000003", "金卡 Wang"),
-    ("13800000004", "钻石 Zhao"),
-    ("13800000005", "黑钻 Sun"),
+    ("13800000003", "金卡 Wang", [9_000, 9_500, 8_800], 0),
+    ("13800000001", "新客 Lin", [300], 0),  # referred by Wang: Wang's successful referral
+    ("13800000002", "银卡 Chen", [1_200, 800, 1_500], 0),
+    ("13800000004", "钻石 Zhao", [15_000, 12_000, 18_000, 16_000], 2),
+    ("13800000005", "黑钻 Sun", [40_000, 45_000, 38_000, 42_000], 2),
 ]
 
 
@@ -28,12 +41,61 @@ async def database_is_empty() -> bool:
 
 
 async def seed_demo(services: Services) -> None:
-    for phone, name in DEMO_MEMBERS:
-        await members.register(
-            services, phone=phone, password=DEMO_MEMBER_PASSWORD, display_name=name
-        )
+    now = services.clock.now()
+    staff_ids = {}
     for role in StaffRole:
-        await staff.create_staff(
+        user = await staff.create_staff(
             services, username=role.value, password=DEMO_STAFF_PASSWORD, roles=[role.value]
         )
+        staff_ids[role] = user.id
+    # The demo members joined four months ago; registration happens at that time.
+    joined = dataclasses.replace(services, clock=FrozenClock(now - timedelta(days=JOINED_DAYS_AGO)))
+    referral_code = None
+    for phone, name, orders, events in DEMO_MEMBERS:
+        await members.register(
+            joined,
+            phone=phone,
+            password=DEMO_MEMBER_PASSWORD,
+            display_name=name,
+            referral_code=referral_code if phone == "13800000001" else None,
+        )
+        member = await Member.get(phone_index=members.phone_index(services, phone))
+        if phone == "13800000003":
+            referral_code = member.referral_code
+        if phone != "13800000001":
+            await _activity(member.id, services, days=JOINED_DAYS_AGO)
+        await _orders(services, member.id, orders, phone)
+        for n in range(events):
+            attended = business_date(now - timedelta(days=30 * (n + 1)))
+            await record_attendance(
+                services, member_id=member.id, event_ref=f"demo-salon-{n + 1}", attended_on=attended
+            )
+    black = await Member.get(phone_index=members.phone_index(services, "13800000005"))
+    await tiers.invite_to_black_diamond(
+        services, member_id=black.id, staff_id=staff_ids[StaffRole.OPERATOR]
+    )
     logger.info("demo data seeded: %d members, %d staff", len(DEMO_MEMBERS), len(StaffRole))
+
+
+async def _activity(member_id: uuid.UUID, services: Services, *, days: int) -> None:
+    """Signed in three days a week since joining."""
+    today = business_date(services.clock.now())
+    for back in range(days):
+        day = today - timedelta(days=back)
+        if day.weekday() in (0, 2, 5):
+            await mark_active(member_id, day)
+
+
+async def _orders(services: Services, member_id: uuid.UUID, amounts: list[int], tag: str) -> None:
+    now = services.clock.now()
+    for n, yuan in enumerate(amounts):
+        at = now - timedelta(days=10 + 20 * (len(amounts) - n))
+        event = CommerceEventIn(
+            event_id=f"demo-{tag}-{n + 1}",
+            type=EventType.ORDER_PAID,
+            occurred_at=at,
+            member_id=member_id,
+            amount_fen=yuan * 100,
+            order_id=f"demo-order-{tag}-{n + 1}",
+        )
+        await apply_event(services, event, source="seed")

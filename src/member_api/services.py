@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +13,7 @@ from member_api.auth.passwords import PasswordHasher
 from member_api.auth.sessions import SessionService
 from member_api.auth.throttle import LoginThrottle
 from member_api.auth.tokens import TokenService
-from member_api.cache import create_cache
+from member_api.cache import CacheAside, create_cache
 from member_api.clock import Clock, SystemClock
 from member_api.protect import DataProtector
 from member_api.settings import Settings
@@ -29,6 +30,12 @@ class Services:
     sessions: SessionService
     login_throttle: LoginThrottle
     miniprogram: MiniProgramClient
+    cache_aside: CacheAside
+
+    async def cached(
+        self, cache_key: str, compute: Callable[[], Awaitable[Any]], *, ttl: int
+    ) -> Any:
+        return await self.cache_aside.get_or_compute(cache_key, compute, ttl=ttl)
 
     async def aclose(self) -> None:
         await self.miniprogram.aclose()
@@ -56,7 +63,10 @@ def build_services(
         clock=clock,
         cache=cache,
         protector=DataProtector(settings.data_key),
-        passwords=PasswordHasher(),
+        passwords=PasswordHasher(
+            memory_kib=settings.password_hash_memory_kib,
+            time_cost=settings.password_hash_time_cost,
+        ),
         tokens=tokens,
         sessions=SessionService(
             tokens=tokens, clock=clock, refresh_ttl_seconds=settings.refresh_token_ttl_seconds
@@ -74,4 +84,5 @@ def build_services(
             timeout_seconds=settings.miniprogram_timeout_seconds,
             transport=miniprogram_transport,
         ),
+        cache_aside=CacheAside(cache),
     )

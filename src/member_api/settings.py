@@ -12,6 +12,8 @@ from typing import Literal
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from member_api.tiers.rules import TierRules
+
 Environment = Literal["development", "production"]
 
 # Deterministic keys for development and tests only; production refuses them.
@@ -53,6 +55,13 @@ def _load_data_key(value: str | None) -> bytes | None:
     if len(raw) != 32:
         raise SettingsError("DATA_KEY must decode to 32 bytes")
     return raw
+
+
+def _tier_rules(path: str | None) -> TierRules:
+    try:
+        return TierRules.from_file(path)
+    except (OSError, ValueError) as exc:
+        raise SettingsError(f"TIER_RULES_FILE: {exc}") from exc
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -100,6 +109,10 @@ class Settings:
     access_token_ttl_seconds: int = 900
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
 
+    # Argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
+    password_hash_memory_kib: int = 65536
+    password_hash_time_cost: int = 3
+
     login_max_failures_per_phone: int = 5
     login_max_failures_per_address: int = 20
     login_failure_window_seconds: int = 900
@@ -110,6 +123,11 @@ class Settings:
     miniprogram_timeout_seconds: float = 5.0
 
     graphiql: bool = True
+
+    commerce_webhook_secret: str = field(default="dev-commerce-secret", repr=False)
+    tier_rules: TierRules = field(default_factory=TierRules)
+    aml_single_order_above_fen: int = 5_000_000
+    aml_monthly_total_above_fen: int = 20_000_000
 
     def __post_init__(self) -> None:
         if not self.signing_key_id:
@@ -143,6 +161,8 @@ class Settings:
                 "production needs DATA_KEY (32 random bytes, base64); "
                 "the development data key is refused"
             )
+        if self.commerce_webhook_secret == "dev-commerce-secret":
+            raise SettingsError("production needs its own COMMERCE_WEBHOOK_SECRET")
         if self.miniprogram_app_secret == "dev-app-secret":
             raise SettingsError("production needs MINIPROGRAM_APP_SECRET")
 
@@ -173,6 +193,8 @@ class Settings:
             jwt_issuer=env.get("JWT_ISSUER", cls.jwt_issuer),
             access_token_ttl_seconds=_int(env, "ACCESS_TOKEN_TTL_SECONDS", 900),
             refresh_token_ttl_seconds=_int(env, "REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600),
+            password_hash_memory_kib=_int(env, "PASSWORD_HASH_MEMORY_KIB", 65536),
+            password_hash_time_cost=_int(env, "PASSWORD_HASH_TIME_COST", 3),
             login_max_failures_per_phone=_int(env, "LOGIN_MAX_FAILURES_PER_PHONE", 5),
             login_max_failures_per_address=_int(env, "LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
             login_failure_window_seconds=_int(env, "LOGIN_FAILURE_WINDOW_SECONDS", 900),
@@ -181,6 +203,12 @@ class Settings:
             miniprogram_app_secret=env.get("MINIPROGRAM_APP_SECRET", "dev-app-secret"),
             miniprogram_timeout_seconds=_float(env, "MINIPROGRAM_TIMEOUT_SECONDS", 5.0),
             graphiql=_bool(env, "GRAPHIQL", not production),
+            commerce_webhook_secret=env.get(
+                "COMMERCE_WEBHOOK_SECRET", "" if production else "dev-commerce-secret"
+            ),
+            tier_rules=_tier_rules(env.get("TIER_RULES_FILE")),
+            aml_single_order_above_fen=_int(env, "AML_SINGLE_ORDER_ABOVE_FEN", 5_000_000),
+            aml_monthly_total_above_fen=_int(env, "AML_MONTHLY_TOTAL_ABOVE_FEN", 20_000_000),
             **kwargs,  # type: ignore[arg-type]
         )
         return settings

@@ -9,9 +9,7 @@ PENDING: frozenset[str] = frozenset(
         # member.graphql: tiers, rights, points, check-in, badges, history, redemptions
         "MemberCentre",
         "PointsHistory",
-        "TierHistory",
         "MyRedemptions",
-        "Notifications",
         # engagement.graphql
         "CheckIn",
         "Tasks",

@@ -87,10 +87,17 @@ def test_register_login_member_centre_refresh_logout(server: str) -> None:
     assert out["logout"]["__typename"] == "LogoutSuccess"
 
 
-@pytest.mark.parametrize("n", [1, 2, 3, 4, 5])
-def test_demo_members_can_sign_in(server: str, n: int) -> None:
+@pytest.mark.parametrize(
+    ("n", "tier"),
+    [(1, "NEW"), (2, "SILVER"), (3, "GOLD"), (4, "DIAMOND"), (5, "BLACK_DIAMOND")],
+)
+def test_demo_members_sign_in_one_per_tier(server: str, n: int, tier: str) -> None:
     variables = {"input": {"phone": f"1380000000{n}", "password": "demo-pass-1"}}
-    assert call(server, op("Login"), variables)["login"]["__typename"] == "AuthTokens"
+    tokens = call(server, op("Login"), variables)["login"]
+    assert tokens["__typename"] == "AuthTokens"
+    me = call(server, "{ me { tier { code } tierHistory { reason } } }", {}, tokens["accessToken"])
+    assert me["me"]["tier"]["code"] == tier
+    assert me["me"]["tierHistory"][-1]["reason"] == "REGISTRATION"
 
 
 def test_demo_staff_can_sign_in(server: str) -> None:

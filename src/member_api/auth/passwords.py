@@ -29,8 +29,8 @@ def check_password_policy(password: str) -> None:
 
 
 class PasswordHasher:
-    def __init__(self) -> None:
-        self._hasher = argon2.PasswordHasher()
+    def __init__(self, *, memory_kib: int = 65536, time_cost: int = 3) -> None:
+        self._hasher = argon2.PasswordHasher(memory_cost=memory_kib, time_cost=time_cost)
         # Verified against when the account does not exist, so that an unknown
         # phone costs as much time as a wrong password.
         self._decoy = self._hasher.hash("decoy password never matches")

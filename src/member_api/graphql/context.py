@@ -9,10 +9,11 @@ from starlette.requests import Request
 from strawberry.types import Info
 
 from member_api.auth.tokens import AccessClaims, SubjectKind
-from member_api.errors import NotAuthenticated
+from member_api.errors import DomainError, Forbidden, NotAuthenticated
 from member_api.graphql.errors import ClientError
 from member_api.logs import current_request_id
 from member_api.services import Services
+from member_api.tiers.service import record_activity
 
 _UNSET = object()
 
@@ -24,6 +25,7 @@ class Context:
     audience: SubjectKind
     request_id: str = field(default_factory=current_request_id)
     _claims: object = field(default=_UNSET, repr=False)
+    _activity_recorded: bool = field(default=False, repr=False)
 
     @property
     def client_address(self) -> str | None:
@@ -58,6 +60,29 @@ class Context:
         except NotAuthenticated as exc:
             raise ClientError(exc.code, exc.message) from exc
         return claims.subject_id if claims is not None else None
+
+    async def acting_member_id(self) -> uuid.UUID:
+        """For member mutations: the signed-in member, whose day now counts as active."""
+        member_id = self.require_subject()
+        if not self._activity_recorded:
+            self._activity_recorded = True
+            await record_activity(self.services, member_id)
+        return member_id
+
+    def require_role(self, role: str) -> uuid.UUID:
+        """For staff operations: the signed-in staff member, who must hold `role`."""
+        staff_id = self.require_subject()
+        claims = self.claims()
+        if claims is None or role not in claims.roles:
+            raise Forbidden("FORBIDDEN", f"This needs the {role} role.")
+        return staff_id
+
+    def require_role_or_raise(self, role: str) -> uuid.UUID:
+        """For staff queries: like `require_role`, failing as a GraphQL error."""
+        try:
+            return self.require_role(role)
+        except DomainError as exc:
+            raise ClientError(exc.code, exc.message) from exc
 
     def require_subject(self) -> uuid.UUID:
         claims = self.claims()

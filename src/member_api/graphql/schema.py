@@ -10,9 +10,11 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
 
+from member_api.commerce.gql import CommerceMutation
 from member_api.graphql.errors import ERROR_TYPES, ClientError
 from member_api.members.gql import MemberMutation, MemberQuery
 from member_api.staff.gql import StaffMutation, StaffQuery
+from member_api.tiers.admin_gql import TierAdminMutation, TierAdminQuery
 
 logger = logging.getLogger("member_api.graphql")
 
@@ -60,12 +62,12 @@ class Mutation(MemberMutation):
 
 
 @strawberry.type(name="Query")
-class AdminQuery(StaffQuery):
+class AdminQuery(StaffQuery, TierAdminQuery):
     pass
 
 
 @strawberry.type(name="Mutation")
-class AdminMutation(StaffMutation):
+class AdminMutation(StaffMutation, CommerceMutation, TierAdminMutation):
     pass
 
 

@@ -20,6 +20,12 @@ from member_api.graphql.errors import AnyError
 from member_api.graphql.results import outcome
 from member_api.members import service
 from member_api.members.models import Member as MemberRow
+from member_api.notifications.gql import NotificationConnection, notifications_page
+from member_api.rights import service as rights_service
+from member_api.tiers import service as tiers
+from member_api.tiers.gql import RightType, Tier, TierChange, TierProgress
+from member_api.tiers.models import TierChange as TierChangeRow
+from member_api.tiers.rules import TierCode as TierCodeValue
 
 
 @strawberry.type(name="Member", description="A member of the programme, as they see themselves.")
@@ -30,6 +36,7 @@ class MemberType:
     phone_masked: str | None = strawberry.field(description="e.g. 138****0001; never in full.")
     joined_at: datetime
     referral_code: str = strawberry.field(description="Give it to a friend who registers.")
+    row: strawberry.Private[MemberRow]
 
     @classmethod
     def from_row(cls, row: MemberRow) -> MemberType:
@@ -40,7 +47,47 @@ class MemberType:
             phone_masked=row.phone_masked,
             joined_at=row.joined_at,
             referral_code=row.referral_code,
+            row=row,
         )
+
+    @strawberry.field(description="The member's tier now.")
+    async def tier(self, info: GqlInfo) -> Tier:
+        services = info.context.services
+        view = await tiers.tier_view(services, self.row.id)
+        code = view.tier if view else TierCodeValue(self.row.tier)
+        return Tier.of(code, services.settings.tier_rules)
+
+    @strawberry.field(description="Conditions for the next tier and for keeping this one.")
+    async def tier_progress(self, info: GqlInfo) -> TierProgress | None:
+        services = info.context.services
+        view = await tiers.tier_view(services, self.row.id)
+        return TierProgress.of(view.progress, services.settings.tier_rules) if view else None
+
+    @strawberry.field(description="Rights of the member's tier, with usage where counted.")
+    async def rights(self, info: GqlInfo) -> list[RightType]:
+        services = info.context.services
+        items = await rights_service.member_rights(services, self.row)
+        return [RightType.of(item, services.settings.tier_rules) for item in items]
+
+    @strawberry.field(description="Every change of tier, newest first.")
+    async def tier_history(self, info: GqlInfo) -> list[TierChange]:
+        rules = info.context.services.settings.tier_rules
+        rows = await TierChangeRow.filter(member_id=self.row.id).order_by("-changed_at", "-id")
+        return [
+            TierChange(
+                from_=Tier.of(TierCodeValue(r.from_tier), rules) if r.from_tier else None,
+                to=Tier.of(TierCodeValue(r.to_tier), rules),
+                changed_at=r.changed_at,
+                reason=r.reason,
+            )
+            for r in rows
+        ]
+
+    @strawberry.field(description="The in-app inbox, newest first.")
+    async def notifications(
+        self, first: int = 20, after: str | None = None
+    ) -> NotificationConnection:
+        return await notifications_page(self.row.id, first, after)
 
 
 @strawberry.input
@@ -127,7 +174,7 @@ class MemberMutation:
     @strawberry.mutation(description="Change the display name or avatar.")
     async def update_profile(self, info: GqlInfo, input: UpdateProfileInput) -> UpdateProfileResult:
         async def work() -> MemberRow:
-            member_id = info.context.require_subject()
+            member_id = await info.context.acting_member_id()
             return await service.update_profile(
                 info.context.services,
                 member_id=member_id,

@@ -25,6 +25,26 @@ class Member(Model):
     referred_by_id: uuid.UUID | None
     joined_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
+    tier = fields.CharField(max_length=20, default="NEW")
+    tier_since = fields.DatetimeField(null=True)
+    # Bumped in the same transaction as anything the tier rules read, so cached
+    # tier calculations keyed by it can never outlive the change.
+    facts_version = fields.BigIntField(default=0)
 
     class Meta:
         table = "member"
+
+
+class ActivityDay(Model):
+    """A business date on which the member did something while signed in."""
+
+    id = fields.BigIntField(primary_key=True)
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="activity_days", on_delete=fields.CASCADE
+    )
+    member_id: uuid.UUID
+    day = fields.DateField()
+
+    class Meta:
+        table = "member_activity_day"
+        unique_together = (("member", "day"),)

@@ -13,6 +13,7 @@ from member_api.errors import Conflict, InvalidInput, NotAuthenticated
 from member_api.members import domain
 from member_api.members.models import Member
 from member_api.services import Services
+from member_api.tiers import service as tiers
 
 PHONE_CONTEXT = "member.phone"
 _CODE_ATTEMPTS = 5
@@ -30,7 +31,9 @@ async def _create_member(services: Services, **values: Any) -> Member:
         if await Member.filter(referral_code=code).exists():
             continue
         values.setdefault("display_name", domain.default_display_name(code))
-        return await Member.create(referral_code=code, joined_at=now, updated_at=now, **values)
+        member = await Member.create(referral_code=code, joined_at=now, updated_at=now, **values)
+        await tiers.record_registration(member)
+        return member
     raise RuntimeError("could not find a free referral code")
 
 
@@ -71,6 +74,7 @@ async def register(
         member = await _create_member(services, **values)
     except IntegrityError as exc:  # a concurrent registration of the same phone won
         raise _phone_taken() from exc
+    await tiers.record_activity(services, member.id)
     return await services.sessions.start("member", member.id)
 
 
@@ -94,6 +98,7 @@ async def login(
         await services.login_throttle.record_failure(index, client_address)
         raise NotAuthenticated("INVALID_CREDENTIALS", "Phone number or password is wrong.")
     await services.login_throttle.reset(index)
+    await tiers.record_activity(services, member.id)
     return await services.sessions.start("member", member.id)
 
 
@@ -103,6 +108,7 @@ async def login_with_miniprogram(services: Services, *, code: str) -> IssuedToke
         raise InvalidInput("INVALID_CODE", "The mini-program login code is missing.", field="code")
     session = await services.miniprogram.code2session(code)
     member = await _member_for_miniprogram(services, session.openid, session.unionid)
+    await tiers.record_activity(services, member.id)
     return await services.sessions.start("member", member.id)
 
 
@@ -128,7 +134,12 @@ async def _member_exists(member_id: uuid.UUID) -> tuple[str, ...]:
 
 
 async def refresh_tokens(services: Services, *, refresh_token: str) -> IssuedTokens:
-    return await services.sessions.refresh("member", refresh_token, _member_exists)
+    async def still_a_member(member_id: uuid.UUID) -> tuple[str, ...]:
+        roles = await _member_exists(member_id)
+        await tiers.record_activity(services, member_id)
+        return roles
+
+    return await services.sessions.refresh("member", refresh_token, still_a_member)
 
 
 async def logout(services: Services, *, refresh_token: str) -> None:

@@ -1,0 +1,142 @@
+"""Commerce events as the other systems send them: signature, shape and meaning."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from member_api.errors import InvalidInput, NotAuthenticated
+
+SIGNATURE_TOLERANCE_SECONDS = 300
+MAX_ID_LENGTH = 128
+
+
+class EventType(StrEnum):
+    ORDER_PAID = "order.paid"
+    ORDER_REFUNDED = "order.refunded"
+    CONSIGNMENT_COMPLETED = "consignment.completed"
+    AUTHENTICATION_COMPLETED = "authentication.completed"
+
+
+# Which reference each type must carry, and whether it carries an amount.
+_NEEDS_ORDER = {EventType.ORDER_PAID, EventType.ORDER_REFUNDED}
+_NEEDS_AMOUNT = {EventType.ORDER_PAID, EventType.ORDER_REFUNDED, EventType.CONSIGNMENT_COMPLETED}
+
+
+@dataclass(frozen=True)
+class CommerceEventIn:
+    event_id: str
+    type: EventType
+    occurred_at: datetime
+    member_id: uuid.UUID
+    amount_fen: int | None
+    order_id: str | None = None
+    consignment_id: str | None = None
+    item_public_id: str | None = None
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + digest.hexdigest()
+
+
+def verify_signature(
+    *, secret: str, timestamp: str | None, signature: str | None, body: bytes, now: datetime
+) -> None:
+    """Refuse a request that is unsigned, signed with another secret, or replayed late."""
+    if not secret:
+        raise NotAuthenticated("WEBHOOK_DISABLED", "The commerce webhook has no secret set.")
+    if not timestamp or not signature:
+        raise NotAuthenticated("SIGNATURE_MISSING", "Signature headers are missing.")
+    try:
+        sent = int(timestamp)
+    except ValueError as exc:
+        raise NotAuthenticated("BAD_TIMESTAMP", "The timestamp is not unix seconds.") from exc
+    if abs(now.timestamp() - sent) > SIGNATURE_TOLERANCE_SECONDS:
+        raise NotAuthenticated("STALE_TIMESTAMP", "The timestamp is more than 300 s off.")
+    if not hmac.compare_digest(sign(secret, timestamp, body), signature.strip()):
+        raise NotAuthenticated("BAD_SIGNATURE", "The signature does not match.")
+
+
+def _text(payload: dict[str, Any], name: str, *, required: bool) -> str | None:
+    value = payload.get(name)
+    if value is None:
+        if required:
+            raise InvalidInput("MISSING_FIELD", f"{name} is required.", field=name)
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_ID_LENGTH:
+        raise InvalidInput(
+            "INVALID_FIELD",
+            f"{name} must be a string of 1..{MAX_ID_LENGTH} characters.",
+            field=name,
+        )
+    return value.strip()
+
+
+def _occurred_at(value: object) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise InvalidInput(
+                "INVALID_TIMESTAMP", "occurredAt must be ISO-8601.", field="occurredAt"
+            ) from exc
+    else:
+        raise InvalidInput("MISSING_FIELD", "occurredAt is required.", field="occurredAt")
+    if moment.tzinfo is None:
+        raise InvalidInput(
+            "INVALID_TIMESTAMP", "occurredAt needs a UTC offset.", field="occurredAt"
+        )
+    return moment
+
+
+def _member_id(value: object) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as exc:
+        raise InvalidInput("UNKNOWN_MEMBER", "No member has that id.", field="memberId") from exc
+
+
+def _amount(value: object, event_type: EventType) -> int | None:
+    if value is None and event_type not in _NEEDS_AMOUNT:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput("INVALID_AMOUNT", "amountFen must be an integer.", field="amountFen")
+    if value <= 0:
+        raise InvalidInput("INVALID_AMOUNT", "amountFen must be positive.", field="amountFen")
+    return value
+
+
+def parse_event(payload: object) -> CommerceEventIn:
+    """Check an event's shape; anything wrong is a typed error and nothing is applied."""
+    if not isinstance(payload, dict):
+        raise InvalidInput("MALFORMED_EVENT", "The event must be a JSON object.")
+    raw_type = payload.get("type")
+    try:
+        event_type = EventType(str(raw_type))
+    except ValueError as exc:
+        raise InvalidInput(
+            "UNKNOWN_EVENT_TYPE", f"Unknown event type {raw_type!r}.", field="type"
+        ) from exc
+    event_id = _text(payload, "eventId", required=True)
+    assert event_id is not None
+    amount = _amount(payload.get("amountFen"), event_type)
+    return CommerceEventIn(
+        event_id=event_id,
+        type=event_type,
+        occurred_at=_occurred_at(payload.get("occurredAt")),
+        member_id=_member_id(payload.get("memberId")),
+        amount_fen=amount,
+        order_id=_text(payload, "orderId", required=event_type in _NEEDS_ORDER),
+        consignment_id=_text(
+            payload, "consignmentId", required=event_type is EventType.CONSIGNMENT_COMPLETED
+        ),
+        item_public_id=_text(payload, "itemPublicId", required=False),
+    )

@@ -1,0 +1,56 @@
+"""POST /hooks/commerce: one signed JSON event per request from the commerce systems."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from member_api.commerce.domain import parse_event, verify_signature
+from member_api.commerce.service import apply_event
+from member_api.errors import DomainError
+from member_api.services import Services
+
+logger = logging.getLogger(__name__)
+MAX_BODY_BYTES = 64 * 1024
+
+_STATUS = {
+    "authentication": 401,
+    "validation": 422,
+    "not_found": 404,
+    "conflict": 409,
+    "forbidden": 403,
+}
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+async def commerce_webhook(request: Request) -> JSONResponse:
+    services: Services = request.app.state.services
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        return _error(413, "BODY_TOO_LARGE", f"At most {MAX_BODY_BYTES} bytes per event.")
+    try:
+        verify_signature(
+            secret=services.settings.commerce_webhook_secret,
+            timestamp=request.headers.get("x-member-api-timestamp"),
+            signature=request.headers.get("x-member-api-signature"),
+            body=body,
+            now=services.clock.now(),
+        )
+        try:
+            payload = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return _error(400, "MALFORMED_JSON", "The body is not JSON.")
+        event = parse_event(payload)
+        outcome = await apply_event(services, event, source="webhook")
+    except DomainError as exc:
+        status = 400 if exc.code == "MALFORMED_EVENT" else _STATUS.get(exc.kind, 422)
+        if status == 401:
+            logger.warning("commerce webhook refused: %s", exc.code)
+        return _error(status, exc.code, exc.message)
+    return JSONResponse({"status": outcome})

@@ -1,0 +1,105 @@
+"""Applying commerce events: once each, atomically, with their effects on tiers and AML."""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from member_api.commerce.domain import CommerceEventIn, EventType
+from member_api.commerce.models import CommerceEvent, MemberOrder
+from member_api.compliance.service import check_paid_order
+from member_api.errors import Conflict, InvalidInput, NotFound
+from member_api.members.activity import bump_facts_version, mark_active
+from member_api.members.models import Member
+from member_api.services import Services
+from member_api.tiers import service as tiers
+from member_api.tiers.domain import business_date
+
+logger = logging.getLogger(__name__)
+Outcome = Literal["applied", "duplicate"]
+
+
+async def apply_event(services: Services, event: CommerceEventIn, *, source: str) -> Outcome:
+    """Apply `event` once. A replay (same eventId), even a concurrent one, is a duplicate."""
+    if await CommerceEvent.filter(event_id=event.event_id).exists():
+        return "duplicate"
+    try:
+        async with in_transaction():
+            member = await tiers.lock_member(event.member_id)
+            if await CommerceEvent.filter(event_id=event.event_id).exists():
+                return "duplicate"  # a concurrent copy committed while we waited
+            await CommerceEvent.create(
+                event_id=event.event_id,
+                type=event.type.value,
+                member_id=member.id,
+                order_id=event.order_id,
+                consignment_id=event.consignment_id,
+                item_public_id=event.item_public_id,
+                amount_fen=event.amount_fen,
+                occurred_at=event.occurred_at,
+                received_at=services.clock.now(),
+                source=source,
+            )
+            if event.type is EventType.ORDER_PAID:
+                await _order_paid(services, member, event)
+            elif event.type is EventType.ORDER_REFUNDED:
+                await _order_refunded(member, event)
+            await bump_facts_version(member.id)
+            await tiers.upgrade_if_earned(services, member, reference=event.event_id)
+    except IntegrityError:
+        if await CommerceEvent.filter(event_id=event.event_id).exists():
+            return "duplicate"
+        raise
+    logger.info("commerce event %s (%s) applied", event.event_id, event.type.value)
+    return "applied"
+
+
+async def _order_paid(services: Services, member: Member, event: CommerceEventIn) -> None:
+    assert event.order_id is not None
+    assert event.amount_fen is not None
+    if await MemberOrder.filter(order_id=event.order_id).exists():
+        raise Conflict(
+            "ORDER_ALREADY_PAID", f"Order {event.order_id} was paid already.", field="orderId"
+        )
+    first_order = not await MemberOrder.filter(member_id=member.id).exists()
+    paid_on = business_date(event.occurred_at)
+    order = await MemberOrder.create(
+        order_id=event.order_id,
+        member_id=member.id,
+        paid_fen=event.amount_fen,
+        paid_at=event.occurred_at,
+        paid_on=paid_on,
+    )
+    await mark_active(member.id, paid_on)
+    await check_paid_order(services, order)
+    if first_order and member.referred_by_id is not None:
+        # The referrer now has one more successful referral.
+        referrer = await tiers.lock_member(member.referred_by_id)
+        await bump_facts_version(referrer.id)
+        await tiers.upgrade_if_earned(services, referrer, reference=event.event_id)
+
+
+async def _order_refunded(member: Member, event: CommerceEventIn) -> None:
+    assert event.order_id is not None
+    assert event.amount_fen is not None
+    order = await MemberOrder.get_or_none(order_id=event.order_id, member_id=member.id)
+    if order is None:
+        raise NotFound("UNKNOWN_ORDER", f"No paid order {event.order_id} for this member.")
+    left = order.paid_fen - order.refunded_fen
+    if event.amount_fen > left:
+        raise InvalidInput(
+            "REFUND_EXCEEDS_ORDER",
+            f"Only {left} fen of order {event.order_id} can still be refunded.",
+            field="amountFen",
+        )
+    # The member row is locked, so nobody else refunds this order meanwhile; the
+    # condition and the table's CHECK constraint hold the line regardless.
+    updated = await MemberOrder.filter(
+        id=order.id, refunded_fen__lte=order.paid_fen - event.amount_fen
+    ).update(refunded_fen=F("refunded_fen") + event.amount_fen)
+    if not updated:
+        raise InvalidInput("REFUND_EXCEEDS_ORDER", "The refund exceeds what is left.")

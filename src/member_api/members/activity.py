@@ -1,0 +1,27 @@
+"""Active days: any authenticated member action marks the business date as active."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+
+from member_api.members.models import ActivityDay, Member
+
+
+async def mark_active(member_id: uuid.UUID, day: date) -> bool:
+    """Record `day` as active; True the first time (the tier facts changed)."""
+    if await ActivityDay.filter(member_id=member_id, day=day).exists():
+        return False
+    try:
+        await ActivityDay.create(member_id=member_id, day=day)
+    except IntegrityError:  # the same first action, twice at once
+        return False
+    await bump_facts_version(member_id)
+    return True
+
+
+async def bump_facts_version(member_id: uuid.UUID) -> None:
+    await Member.filter(id=member_id).update(facts_version=F("facts_version") + 1)

@@ -1,0 +1,42 @@
+"""Writing to and reading the in-app inbox."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from tortoise.exceptions import IntegrityError
+
+from member_api.notifications.models import Notification
+
+
+async def notify(
+    *,
+    member_id: uuid.UUID,
+    kind: str,
+    title: str,
+    body: str,
+    at: datetime,
+    dedupe_key: str | None = None,
+) -> bool:
+    """Add a notification; with a `dedupe_key`, at most one per member and key.
+
+    Returns False when that key was delivered already.
+    """
+    if (
+        dedupe_key
+        and await Notification.filter(member_id=member_id, dedupe_key=dedupe_key).exists()
+    ):
+        return False
+    try:
+        await Notification.create(
+            member_id=member_id,
+            kind=kind,
+            title=title,
+            body=body,
+            created_at=at,
+            dedupe_key=dedupe_key,
+        )
+    except IntegrityError:
+        return False
+    return True

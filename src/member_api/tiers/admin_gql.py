@@ -1,0 +1,180 @@
+"""Staff GraphQL for tiers and rights: invitations, the what-if, right uses, AML flags."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+import strawberry
+from tortoise.expressions import Q
+
+from member_api.compliance.models import AmlFlag as AmlFlagRow
+from member_api.errors import DomainError, InvalidInput
+from member_api.graphql.context import GqlInfo
+from member_api.graphql.errors import AnyError, ClientError
+from member_api.graphql.pagination import PageInfo, check_first, decode_cursor, encode_cursor
+from member_api.graphql.results import outcome
+from member_api.members.models import Member
+from member_api.rights import service as rights
+from member_api.staff.domain import StaffRole
+from member_api.tiers import service as tiers
+from member_api.tiers.gql import RightUsage, Tier, TierCondition
+from member_api.tiers.rules import TierCode
+
+
+def parse_member_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise InvalidInput("UNKNOWN_MEMBER", "No member has that id.", field="memberId") from exc
+
+
+@strawberry.type(description="A member as staff see them in tier operations.")
+class MemberTier:
+    member_id: strawberry.ID
+    tier: Tier
+
+
+@strawberry.type(description="The tier a member would have at the next review if nothing changed.")
+class TierForecast:
+    member_id: strawberry.ID
+    current: Tier
+    at_next_review: Tier
+    review_date: date
+    retention_conditions: list[TierCondition]
+    next_tier_conditions: list[TierCondition]
+
+
+@strawberry.type
+class AmlFlag:
+    id: strawberry.ID
+    member_id: strawberry.ID
+    kind: str = strawberry.field(description="SINGLE_ORDER or MONTHLY_TOTAL.")
+    reference: str = strawberry.field(description="The order id, or the month (2026-11).")
+    amount_fen: float
+    raised_at: datetime
+
+
+@strawberry.type
+class AmlFlagEdge:
+    cursor: str
+    node: AmlFlag
+
+
+@strawberry.type
+class AmlFlagConnection:
+    edges: list[AmlFlagEdge]
+    page_info: PageInfo
+
+
+@strawberry.input
+class InviteToBlackDiamondInput:
+    member_id: strawberry.ID
+
+
+@strawberry.input
+class RecordRightUseInput:
+    member_id: strawberry.ID
+    right_code: str
+    note: str = ""
+
+
+InviteResult = Annotated[MemberTier | AnyError, strawberry.union("InviteToBlackDiamondResult")]
+RecordRightUseResult = Annotated[RightUsage | AnyError, strawberry.union("RecordRightUseResult")]
+
+
+@strawberry.type
+class TierAdminQuery:
+    @strawberry.field(description="What-if: the member's tier at the next review (operators).")
+    async def member_tier_forecast(self, info: GqlInfo, member_id: strawberry.ID) -> TierForecast:
+        info.context.require_role_or_raise(StaffRole.OPERATOR)
+        services = info.context.services
+        rules = services.settings.tier_rules
+        try:
+            result = await tiers.forecast(services, member_id=parse_member_id(member_id))
+        except DomainError as exc:
+            raise ClientError(exc.code, exc.message) from exc
+        return TierForecast(
+            member_id=strawberry.ID(str(result.member_id)),
+            current=Tier.of(result.current, rules),
+            at_next_review=Tier.of(result.at_review, rules),
+            review_date=result.review_date,
+            retention_conditions=[TierCondition.of(c) for c in result.retention],
+            next_tier_conditions=[TierCondition.of(c) for c in result.next_tier_conditions],
+        )
+
+    @strawberry.field(description="AML flags for due diligence, newest first (operators).")
+    async def aml_flags(
+        self, info: GqlInfo, first: int = 20, after: str | None = None
+    ) -> AmlFlagConnection:
+        info.context.require_role_or_raise(StaffRole.OPERATOR)
+        check_first(first)
+        query = AmlFlagRow.all()
+        position = decode_cursor(after, 2)
+        if position is not None:
+            at, last = datetime.fromisoformat(position[0]), int(position[1])
+            query = query.filter(Q(raised_at__lt=at) | Q(raised_at=at, id__lt=last))
+        rows = await query.order_by("-raised_at", "-id").limit(first + 1)
+        edges = [
+            AmlFlagEdge(
+                cursor=encode_cursor(r.raised_at.isoformat(), r.id),
+                node=AmlFlag(
+                    id=strawberry.ID(str(r.id)),
+                    member_id=strawberry.ID(str(r.member_id)),
+                    kind=r.kind,
+                    reference=r.reference,
+                    amount_fen=r.amount_fen,
+                    raised_at=r.raised_at,
+                ),
+            )
+            for r in rows[:first]
+        ]
+        return AmlFlagConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None
+            ),
+        )
+
+
+@strawberry.type
+class TierAdminMutation:
+    @strawberry.mutation(description="Invite a member to Black Diamond (operators).")
+    async def invite_to_black_diamond(
+        self, info: GqlInfo, input: InviteToBlackDiamondInput
+    ) -> InviteResult:
+        services = info.context.services
+
+        async def work() -> Member:
+            staff_id = info.context.require_role(StaffRole.OPERATOR)
+            member_id = parse_member_id(input.member_id)
+            return await tiers.invite_to_black_diamond(
+                services, member_id=member_id, staff_id=staff_id
+            )
+
+        return await outcome(
+            work(),
+            lambda m: MemberTier(
+                member_id=strawberry.ID(str(m.id)),
+                tier=Tier.of(TierCode(m.tier), services.settings.tier_rules),
+            ),
+        )
+
+    @strawberry.mutation(description="Record the use of a countable right (operators).")
+    async def record_right_use(
+        self, info: GqlInfo, input: RecordRightUseInput
+    ) -> RecordRightUseResult:
+        async def work() -> rights.Usage:
+            staff_id = info.context.require_role(StaffRole.OPERATOR)
+            return await rights.record_right_use(
+                info.context.services,
+                member_id=parse_member_id(input.member_id),
+                right_code=input.right_code,
+                staff_id=staff_id,
+                note=input.note,
+            )
+
+        return await outcome(
+            work(), lambda u: RightUsage(used=u.used, limit=u.limit, period_end=u.period_end)
+        )
