@@ -63,6 +63,8 @@ async def test_upgrade_is_immediate_and_notified(
     state = await tier_state(client, token)
     assert state["tier"]["code"] == "SILVER"
     latest = state["tierHistory"][0]
+    history = await gql(client, "{ me { tierHistory { reference } } }", token=token)
+    assert history["data"]["me"]["tierHistory"][0]["reference"].startswith("evt-")
     assert (latest["from"], latest["to"], latest["reason"]) == (
         {"code": "NEW"},
         {"code": "SILVER"},
@@ -386,3 +388,34 @@ async def test_activity_days_come_from_member_actions(
         )
         assert result["data"]["updateProfile"]["displayName"] == name
     assert [d.day for d in await days] == [18, 19, 20, 21, 22]
+
+
+async def test_a_computation_racing_an_event_cannot_cache_a_stale_view(
+    client: httpx.AsyncClient, clock: FrozenClock, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader computes from the old facts, the event commits, then the reader stores
+    its (stale) result. The next reader must still see the event's effect."""
+    import uuid
+
+    member_id, token = await new_member(client, "13900000001")
+    await send_event(client, clock, paid(member_id, 4_000, at=days_ago(clock, 1)))
+    services: Services = app.state.services
+    facts_loaded, event_applied = asyncio.Event(), asyncio.Event()
+    original = tiers.compute_view
+
+    async def slow_reader(*args: Any, **kwargs: Any) -> Any:
+        view = await original(*args, **kwargs)
+        facts_loaded.set()
+        await event_applied.wait()  # the event commits while this result is in flight
+        return view
+
+    monkeypatch.setattr(tiers, "compute_view", slow_reader)
+    reader = asyncio.create_task(tiers.tier_view(services, uuid.UUID(member_id)))
+    await facts_loaded.wait()
+    await send_event(client, clock, paid(member_id, 1_000, at=days_ago(clock, 0)))
+    event_applied.set()
+    stale = await reader
+    assert stale is not None
+    assert stale.tier.value == "NEW"
+    monkeypatch.setattr(tiers, "compute_view", original)
+    assert (await tier_state(client, token))["tier"]["code"] == "SILVER"

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 
 import strawberry
+from tortoise.expressions import Q
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 from member_api.graphql.errors import ClientError
 
 MAX_FIRST = 100
+M = TypeVar("M", bound=Model)
 
 
 @strawberry.type
@@ -39,3 +44,32 @@ def decode_cursor(cursor: str | None, size: int) -> list[Any] | None:
     if not isinstance(values, list) or len(values) != size:
         raise ClientError("INVALID_CURSOR", "The cursor is not one we gave out.")
     return values
+
+
+async def newest_first_page(
+    query: QuerySet[M], *, first: int, after: str | None, time_field: str
+) -> tuple[list[tuple[str, M]], PageInfo]:
+    """A page of rows newest first, by (`time_field`, id); cursors neither skip nor repeat
+    a row when new rows arrive."""
+    check_first(first)
+    position = decode_cursor(after, 2)
+    if position is not None:
+        try:
+            at = datetime.fromisoformat(position[0])
+        except (TypeError, ValueError) as exc:
+            raise ClientError("INVALID_CURSOR", "The cursor is not one we gave out.") from exc
+        last = position[1]
+        older: dict[str, Any] = {f"{time_field}__lt": at}
+        same_time: dict[str, Any] = {time_field: at, "id__lt": last}
+        query = query.filter(Q(**older) | Q(**same_time))
+    rows = await query.order_by(f"-{time_field}", "-id").limit(first + 1)
+    page = rows[:first]
+    cursors = [
+        encode_cursor(getattr(row, time_field).isoformat(), _cursor_id(row.pk)) for row in page
+    ]
+    info = PageInfo(has_next_page=len(rows) > first, end_cursor=cursors[-1] if cursors else None)
+    return list(zip(cursors, page, strict=True)), info
+
+
+def _cursor_id(pk: Any) -> int | str:
+    return pk if isinstance(pk, int) else str(pk)

@@ -79,6 +79,7 @@ class MemberType:
                 to=Tier.of(TierCodeValue(r.to_tier), rules),
                 changed_at=r.changed_at,
                 reason=r.reason,
+                reference=None if r.reason == "INVITATION" else r.reference,
             )
             for r in rows
         ]

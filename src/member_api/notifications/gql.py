@@ -6,9 +6,8 @@ import uuid
 from datetime import datetime
 
 import strawberry
-from tortoise.expressions import Q
 
-from member_api.graphql.pagination import PageInfo, check_first, decode_cursor, encode_cursor
+from member_api.graphql.pagination import PageInfo, newest_first_page
 from member_api.notifications.models import Notification as NotificationRow
 
 
@@ -37,16 +36,15 @@ class NotificationConnection:
 async def notifications_page(
     member_id: uuid.UUID, first: int, after: str | None
 ) -> NotificationConnection:
-    check_first(first)
-    query = NotificationRow.filter(member_id=member_id)
-    position = decode_cursor(after, 2)
-    if position is not None:
-        at, last_id = datetime.fromisoformat(position[0]), position[1]
-        query = query.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=last_id))
-    rows = await query.order_by("-created_at", "-id").limit(first + 1)
+    rows, page_info = await newest_first_page(
+        NotificationRow.filter(member_id=member_id),
+        first=first,
+        after=after,
+        time_field="created_at",
+    )
     edges = [
         NotificationEdge(
-            cursor=encode_cursor(row.created_at.isoformat(), str(row.id)),
+            cursor=cursor,
             node=Notification(
                 id=strawberry.ID(str(row.id)),
                 kind=row.kind,
@@ -56,11 +54,6 @@ async def notifications_page(
                 read_at=row.read_at,
             ),
         )
-        for row in rows[:first]
+        for cursor, row in rows
     ]
-    return NotificationConnection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None
-        ),
-    )
+    return NotificationConnection(edges=edges, page_info=page_info)

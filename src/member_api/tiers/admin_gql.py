@@ -7,13 +7,12 @@ from datetime import date, datetime
 from typing import Annotated
 
 import strawberry
-from tortoise.expressions import Q
 
 from member_api.compliance.models import AmlFlag as AmlFlagRow
 from member_api.errors import DomainError, InvalidInput
 from member_api.graphql.context import GqlInfo
 from member_api.graphql.errors import AnyError, ClientError
-from member_api.graphql.pagination import PageInfo, check_first, decode_cursor, encode_cursor
+from member_api.graphql.pagination import PageInfo, newest_first_page
 from member_api.graphql.results import outcome
 from member_api.members.models import Member
 from member_api.rights import service as rights
@@ -109,16 +108,12 @@ class TierAdminQuery:
         self, info: GqlInfo, first: int = 20, after: str | None = None
     ) -> AmlFlagConnection:
         info.context.require_role_or_raise(StaffRole.OPERATOR)
-        check_first(first)
-        query = AmlFlagRow.all()
-        position = decode_cursor(after, 2)
-        if position is not None:
-            at, last = datetime.fromisoformat(position[0]), int(position[1])
-            query = query.filter(Q(raised_at__lt=at) | Q(raised_at=at, id__lt=last))
-        rows = await query.order_by("-raised_at", "-id").limit(first + 1)
+        rows, page_info = await newest_first_page(
+            AmlFlagRow.all(), first=first, after=after, time_field="raised_at"
+        )
         edges = [
             AmlFlagEdge(
-                cursor=encode_cursor(r.raised_at.isoformat(), r.id),
+                cursor=cursor,
                 node=AmlFlag(
                     id=strawberry.ID(str(r.id)),
                     member_id=strawberry.ID(str(r.member_id)),
@@ -128,14 +123,9 @@ class TierAdminQuery:
                     raised_at=r.raised_at,
                 ),
             )
-            for r in rows[:first]
+            for cursor, r in rows
         ]
-        return AmlFlagConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None
-            ),
-        )
+        return AmlFlagConnection(edges=edges, page_info=page_info)
 
 
 @strawberry.type

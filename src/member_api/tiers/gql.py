@@ -140,3 +140,6 @@ class TierChange:
     to: Tier
     changed_at: datetime
     reason: str = strawberry.field(description="REGISTRATION, EVENT, REVIEW or INVITATION.")
+    reference: str | None = strawberry.field(
+        description="What caused it: the commerce event id, or the review date."
+    )

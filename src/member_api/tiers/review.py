@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
@@ -15,13 +17,15 @@ from member_api.members.models import Member
 from member_api.notifications.service import notify
 from member_api.services import Services
 from member_api.tiers import domain
-from member_api.tiers.facts import load_facts
+from member_api.tiers.domain import MemberFacts
+from member_api.tiers.facts import load_facts, load_facts_many
 from member_api.tiers.models import TierReview, TierReviewResult
 from member_api.tiers.rules import TIER_NAMES, TierCode
 from member_api.tiers.service import change_tier, lock_member
 
 logger = logging.getLogger(__name__)
 BATCH = 500
+REVIEW_LANES = 4  # below the connection pool's size
 
 
 @dataclass(frozen=True)
@@ -33,13 +37,18 @@ class ReviewReport:
 
 
 async def review_member(
-    services: Services, review: TierReview, member_id: uuid.UUID, as_of: date
+    services: Services,
+    review: TierReview,
+    member_id: uuid.UUID,
+    as_of: date,
+    prepared: tuple[int, MemberFacts] | None = None,
 ) -> bool | None:
     """Review one member in one transaction: True when the tier changed, False when it
     did not, None when this review had already been done for the member.
 
-    The result row is unique per review and member: a member is reviewed once,
-    whatever crashes or reruns happen around it.
+    `prepared` is (facts_version, facts) loaded in bulk beforehand; they are used only
+    if the member's facts did not change since. The result row is unique per review
+    and member: a member is reviewed once, whatever crashes or reruns happen.
     """
     rules = services.settings.tier_rules
     async with in_transaction():
@@ -47,7 +56,10 @@ async def review_member(
         if await TierReviewResult.filter(review_id=review.id, member_id=member_id).exists():
             return None
         current = TierCode(member.tier)
-        facts = await load_facts(member, as_of, rules)
+        if prepared is not None and prepared[0] == member.facts_version:
+            facts = prepared[1]
+        else:
+            facts = await load_facts(member, as_of, rules)
         new_tier = domain.tier_after_review(current, facts, rules)
         await TierReviewResult.create(
             review_id=review.id, member_id=member_id, from_tier=current, to_tier=new_tier
@@ -58,13 +70,18 @@ async def review_member(
     return new_tier is not current
 
 
-async def _pending_members(review: TierReview, after: uuid.UUID | None) -> list[uuid.UUID]:
+async def _pending_members(review: TierReview, after: uuid.UUID | None) -> list[Member]:
     done = TierReviewResult.filter(review_id=review.id).values("member_id")
     query = Member.exclude(id__in=Subquery(done))
     if after is not None:
         query = query.filter(id__gt=after)
-    ids = await query.order_by("id").limit(BATCH).values_list("id", flat=True)
-    return [uuid.UUID(str(i)) for i in ids]
+    return list(await query.order_by("id").limit(BATCH))
+
+
+def _parallel_transactions() -> int:
+    """Members are independent: review several at once where the database allows it."""
+    dialect = connections.get("default").capabilities.dialect
+    return REVIEW_LANES if dialect == "postgres" else 1
 
 
 async def run_review(services: Services, review_date: date) -> ReviewReport:
@@ -76,19 +93,34 @@ async def run_review(services: Services, review_date: date) -> ReviewReport:
     except IntegrityError:
         review = await TierReview.get(review_date=review_date)
     as_of = review_date - timedelta(days=1)
+    rules = services.settings.tier_rules
     reviewed = changed = 0
     after: uuid.UUID | None = None
-    while batch := await _pending_members(review, after):
-        for member_id in batch:
+    lanes = asyncio.Semaphore(_parallel_transactions())
+
+    async def one(member: Member, facts: MemberFacts) -> bool | None:
+        async with lanes:
             try:
-                outcome = await review_member(services, review, member_id, as_of)
+                prepared = (member.facts_version, facts)
+                return await review_member(services, review, member.id, as_of, prepared)
             except IntegrityError:  # a concurrent run reviewed this member first
-                continue
-            if outcome is None:
-                continue
-            reviewed += 1
-            changed += outcome
-        after = batch[-1]
+                return None
+
+    while batch := await _pending_members(review, after):
+        facts = await load_facts_many(batch, as_of, rules)
+        tasks = [asyncio.create_task(one(m, facts[m.id])) for m in batch]
+        try:
+            outcomes = await asyncio.gather(*tasks)
+        except BaseException:
+            # Stop like a killed process would: the others roll back, and a rerun
+            # picks them up.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        reviewed += sum(outcome is not None for outcome in outcomes)
+        changed += sum(bool(outcome) for outcome in outcomes)
+        after = batch[-1].id
     if review.completed_at is None:
         review.completed_at = services.clock.now()
         await review.save(update_fields=["completed_at"])

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from member_api.cache import key
 from member_api.errors import Conflict, InvalidInput, NotFound
-from member_api.members.activity import bump_facts_version, mark_active
+from member_api.members.activity import mark_active
 from member_api.members.models import Member
 from member_api.notifications.service import notify
 from member_api.services import Services
@@ -46,7 +47,9 @@ async def change_tier(
     now = services.clock.now()
     member.tier = new_tier.value
     member.tier_since = now
-    await member.save(update_fields=["tier", "tier_since"])
+    await Member.filter(id=member.id).update(
+        tier=new_tier.value, tier_since=now, facts_version=F("facts_version") + 1
+    )
     await TierChange.create(
         member_id=member.id,
         from_tier=old_tier.value,
@@ -55,7 +58,6 @@ async def change_tier(
         reason=reason,
         reference=reference,
     )
-    await bump_facts_version(member.id)
     up = new_tier.rank > old_tier.rank
     await notify(
         member_id=member.id,
