@@ -70,6 +70,11 @@ async def test_upgrade_is_immediate_and_notified(
         {"code": "SILVER"},
         "EVENT",
     )
+    history = (await gql(client, op("TierHistory"), token=token))["data"]["me"]["tierHistory"]
+    assert [(h["from"], h["to"]["code"]) for h in history] == [
+        ({"code": "NEW"}, "SILVER"),
+        (None, "NEW"),
+    ]
     inbox = await gql(client, op("Notifications"), {"first": 10}, token=token)
     kinds = [e["node"]["kind"] for e in inbox["data"]["me"]["notifications"]["edges"]]
     assert kinds == ["TIER_UPGRADE"]
