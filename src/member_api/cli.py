@@ -111,6 +111,7 @@ def _as_of(value: str) -> date:
 
 
 async def _run_job(settings: Settings, job: str, as_of: date) -> str:
+    from member_api.points.service import expire_points
     from member_api.services import build_services
     from member_api.tiers.review import run_review, send_downgrade_warnings
 
@@ -122,6 +123,9 @@ async def _run_job(settings: Settings, job: str, as_of: date) -> str:
             return (
                 f"review {report.review_date}: {report.reviewed} reviewed, {report.changed} changed"
             )
+        if job == "expire-points":
+            expired = await expire_points(services, as_of)
+            return f"points expiry as of {as_of}: {expired} lot(s) expired"
         warned = await send_downgrade_warnings(services, as_of)
         return f"downgrade warnings as of {as_of}: {warned} sent"
     finally:
@@ -185,7 +189,10 @@ def build_parser() -> argparse.ArgumentParser:
     warnings = job_sub.add_parser(
         "downgrade-warnings", help="warn members who would drop at the next review"
     )
-    for job in (review, warnings):
+    expire = job_sub.add_parser(
+        "expire-points", help="expire points whose date has come; safe to rerun"
+    )
+    for job in (review, warnings, expire):
         job.add_argument("--as-of", type=_as_of, required=True, metavar="YYYY-MM-DD")
         job.set_defaults(handler=_cmd_job)
 

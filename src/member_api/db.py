@@ -21,6 +21,7 @@ MODEL_MODULES = [
     "member_api.notifications.models",
     "member_api.rights.models",
     "member_api.events.models",
+    "member_api.points.models",
 ]
 MIGRATIONS_MODULE = "migrations"
 

@@ -12,6 +12,7 @@ from typing import Literal
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from member_api.points.domain import PointsRules
 from member_api.tiers.rules import TierRules
 
 Environment = Literal["development", "production"]
@@ -126,6 +127,8 @@ class Settings:
 
     commerce_webhook_secret: str = field(default="dev-commerce-secret", repr=False)
     tier_rules: TierRules = field(default_factory=TierRules)
+    points_rules: PointsRules = field(default_factory=PointsRules)
+    carbon_credits_per_consignment: int = 10
     aml_single_order_above_fen: int = 5_000_000
     aml_monthly_total_above_fen: int = 20_000_000
 
@@ -207,6 +210,11 @@ class Settings:
                 "COMMERCE_WEBHOOK_SECRET", "" if production else "dev-commerce-secret"
             ),
             tier_rules=_tier_rules(env.get("TIER_RULES_FILE")),
+            points_rules=PointsRules(
+                points_per_yuan=_int(env, "POINTS_PER_YUAN", 1),
+                expiry_months=_int(env, "POINTS_EXPIRY_MONTHS", 36),
+            ),
+            carbon_credits_per_consignment=_int(env, "CARBON_CREDITS_PER_CONSIGNMENT", 10),
             aml_single_order_above_fen=_int(env, "AML_SINGLE_ORDER_ABOVE_FEN", 5_000_000),
             aml_monthly_total_above_fen=_int(env, "AML_MONTHLY_TOTAL_ABOVE_FEN", 20_000_000),
             **kwargs,  # type: ignore[arg-type]

@@ -8,7 +8,6 @@ PENDING: frozenset[str] = frozenset(
     {
         # member.graphql: tiers, rights, points, check-in, badges, history, redemptions
         "MemberCentre",
-        "PointsHistory",
         "MyRedemptions",
         # engagement.graphql
         "CheckIn",

@@ -44,3 +44,30 @@ async def test_migrations_create_every_table(database_url: str, backend: str) ->
 async def test_migrate_twice_is_a_no_op(database_url: str) -> None:
     await db.migrate(database_url)
     await db.migrate(database_url)
+
+
+async def test_check_constraints_exist_in_the_database(database_url: str, backend: str) -> None:
+    """Tortoise's CreateModel drops Meta constraints; the migrations add them explicitly."""
+    from tortoise.migrations.constraints import CheckConstraint
+
+    await db.init_orm(database_url)
+    try:
+        wanted = {
+            c.name
+            for model in Tortoise.apps.get_models_iterable()
+            for c in getattr(model._meta, "constraints", ())
+            if isinstance(c, CheckConstraint)
+        }
+        conn = connections.get("default")
+        if backend == "sqlite":
+            rows = await conn.execute_query_dict("SELECT sql FROM sqlite_master WHERE type='table'")
+            found = {name for name in wanted if any(name in (r["sql"] or "") for r in rows)}
+        else:
+            rows = await conn.execute_query_dict(
+                "SELECT conname FROM pg_constraint WHERE contype = 'c'"
+            )
+            found = {r["conname"] for r in rows} & wanted
+    finally:
+        await Tortoise.close_connections()
+    assert len(wanted) >= 6
+    assert found == wanted

@@ -15,9 +15,11 @@ from member_api.compliance.service import check_paid_order
 from member_api.errors import Conflict, InvalidInput, NotFound
 from member_api.members.activity import bump_facts_version, mark_active
 from member_api.members.models import Member
+from member_api.points import service as points
 from member_api.services import Services
 from member_api.tiers import service as tiers
 from member_api.tiers.domain import business_date
+from member_api.tiers.rules import TierCode
 
 logger = logging.getLogger(__name__)
 Outcome = Literal["applied", "duplicate"]
@@ -47,7 +49,11 @@ async def apply_event(services: Services, event: CommerceEventIn, *, source: str
             if event.type is EventType.ORDER_PAID:
                 await _order_paid(services, member, event)
             elif event.type is EventType.ORDER_REFUNDED:
-                await _order_refunded(member, event)
+                await _order_refunded(services, member, event)
+            elif event.type is EventType.CONSIGNMENT_COMPLETED:
+                await points.credit_carbon_for_consignment(
+                    services, member_id=member.id, event_id=event.event_id
+                )
             await bump_facts_version(member.id)
             await tiers.upgrade_if_earned(services, member, reference=event.event_id)
     except IntegrityError:
@@ -76,14 +82,21 @@ async def _order_paid(services: Services, member: Member, event: CommerceEventIn
     )
     await mark_active(member.id, paid_on)
     await check_paid_order(services, order)
+    # Points at the rate of the tier the member had when paying.
+    await points.earn_for_payment(
+        services, order=order, tier=TierCode(member.tier), event_id=event.event_id
+    )
     if first_order and member.referred_by_id is not None:
-        # The referrer now has one more successful referral.
+        # The referrer now has one more successful referral, and 10% in points.
         referrer = await tiers.lock_member(member.referred_by_id)
+        await points.credit_referral(
+            services, referrer_id=referrer.id, referee_id=member.id, order=order
+        )
         await bump_facts_version(referrer.id)
         await tiers.upgrade_if_earned(services, referrer, reference=event.event_id)
 
 
-async def _order_refunded(member: Member, event: CommerceEventIn) -> None:
+async def _order_refunded(services: Services, member: Member, event: CommerceEventIn) -> None:
     assert event.order_id is not None
     assert event.amount_fen is not None
     order = await MemberOrder.get_or_none(order_id=event.order_id, member_id=member.id)
@@ -103,3 +116,5 @@ async def _order_refunded(member: Member, event: CommerceEventIn) -> None:
     ).update(refunded_fen=F("refunded_fen") + event.amount_fen)
     if not updated:
         raise InvalidInput("REFUND_EXCEEDS_ORDER", "The refund exceeds what is left.")
+    await order.refresh_from_db(fields=["refunded_fen"])
+    await points.reverse_for_refund(services, order=order, event_id=event.event_id)

@@ -10,6 +10,8 @@ from tortoise.transactions import in_transaction
 
 from member_api.events.models import EventAttendance
 from member_api.members.activity import bump_facts_version, mark_active
+from member_api.points import service as points
+from member_api.points.domain import Reason
 from member_api.services import Services
 from member_api.tiers import service as tiers
 
@@ -30,6 +32,13 @@ async def record_attendance(
                 recorded_at=services.clock.now(),
             )
             await mark_active(member_id, attended_on)
+            await points.credit_activity(
+                services,
+                member_id=member_id,
+                reason=Reason.EVENT,
+                points=services.settings.points_rules.event_attendance_points,
+                reference=f"attendance:{event_ref}",
+            )
             await bump_facts_version(member_id)
             await tiers.upgrade_if_earned(services, member, reference=f"attendance:{event_ref}")
     except IntegrityError:

@@ -21,6 +21,8 @@ from member_api.graphql.results import outcome
 from member_api.members import service
 from member_api.members.models import Member as MemberRow
 from member_api.notifications.gql import NotificationConnection, notifications_page
+from member_api.points import ledger
+from member_api.points.gql import Points, points_of
 from member_api.rights import service as rights_service
 from member_api.tiers import service as tiers
 from member_api.tiers.gql import RightType, Tier, TierChange, TierProgress
@@ -83,6 +85,15 @@ class MemberType:
             )
             for r in rows
         ]
+
+    @strawberry.field(description="Points: balance, expiring soon, history.")
+    async def points(self, info: GqlInfo) -> Points:
+        return await points_of(info, self.row.id)
+
+    @strawberry.field(description="Carbon credits from completed consignments.")
+    async def carbon_credits(self) -> int:
+        balance, _ = await ledger.balance(self.row.id, ledger.CARBON)
+        return balance
 
     @strawberry.field(description="The in-app inbox, newest first.")
     async def notifications(

@@ -1,0 +1,250 @@
+"""Moving points: every change locks the account row and writes entries, lots, allocations.
+
+Invariant, per account: sum of entries = sum of lot remainders - debt.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from tortoise.expressions import F, Q
+from tortoise.functions import Sum
+from tortoise.transactions import in_transaction
+
+from member_api.errors import Conflict
+from member_api.points import domain
+from member_api.points.domain import Reason
+from member_api.points.models import LedgerAccount, LedgerAllocation, LedgerEntry, LedgerLot
+from member_api.tiers.domain import business_date
+
+POINTS = "POINTS"
+CARBON = "CARBON"
+
+
+async def lock_account(member_id: uuid.UUID, currency: str = POINTS) -> LedgerAccount:
+    """The member's account, created on first use, locked for the transaction."""
+    account = await LedgerAccount.select_for_update().get_or_none(
+        member_id=member_id, currency=currency
+    )
+    if account is not None:
+        return account
+    await LedgerAccount.bulk_create(
+        [LedgerAccount(member_id=member_id, currency=currency)], ignore_conflicts=True
+    )
+    return await LedgerAccount.select_for_update().get(member_id=member_id, currency=currency)
+
+
+async def _already(account: LedgerAccount, reason: Reason, reference: str | None) -> bool:
+    if reference is None:
+        return False
+    return await LedgerEntry.filter(
+        account_id=account.id, reason=reason, reference=reference
+    ).exists()
+
+
+@dataclass(frozen=True)
+class Movement:
+    entry: LedgerEntry | None  # None: this reference had moved the balance already
+    debt: int = 0
+
+
+async def credit(
+    member_id: uuid.UUID,
+    amount: int,
+    reason: Reason,
+    *,
+    reference: str | None,
+    at: datetime,
+    expires_on: date | None,
+    currency: str = POINTS,
+    source: str | None = None,
+    note: str = "",
+    staff_id: uuid.UUID | None = None,
+) -> Movement:
+    """Add `amount` as a new lot, after paying any debt. Once per (reason, reference)."""
+    if amount <= 0:
+        return Movement(None)
+    async with in_transaction():
+        account = await lock_account(member_id, currency)
+        if await _already(account, reason, reference):
+            return Movement(None)
+        entry = await LedgerEntry.create(
+            account_id=account.id,
+            delta=amount,
+            reason=reason,
+            reference=reference,
+            occurred_at=at,
+            expires_on=expires_on,
+            note=note,
+            staff_id=staff_id,
+        )
+        repaid, left = domain.split_credit(amount, account.debt)
+        if repaid:
+            await LedgerAccount.filter(id=account.id).update(debt=F("debt") - repaid)
+        await LedgerLot.create(
+            account_id=account.id,
+            amount=amount,
+            remaining=left,
+            earned_at=at,
+            expires_on=expires_on,
+            source=source,
+        )
+    return Movement(entry)
+
+
+async def _lots(account: LedgerAccount, today: date) -> list[domain.Lot]:
+    """Lots that still hold points and have not reached their expiry date."""
+    rows = await LedgerLot.filter(
+        Q(expires_on__isnull=True) | Q(expires_on__gt=today),
+        account_id=account.id,
+        remaining__gt=0,
+    )
+    return [domain.Lot(r.id, r.remaining, r.expires_on, r.earned_at, r.source) for r in rows]
+
+
+async def _take(entry: LedgerEntry, takes: list[tuple[int, int]]) -> None:
+    for lot_id, points in takes:
+        # The CHECK constraint stops a lot below zero even if this filter were wrong.
+        taken = await LedgerLot.filter(id=lot_id, remaining__gte=points).update(
+            remaining=F("remaining") - points
+        )
+        if not taken:
+            raise Conflict("LEDGER_CONFLICT", "The balance changed; try again.")
+        await LedgerAllocation.create(entry_id=entry.id, lot_id=lot_id, points=points)
+
+
+async def debit(
+    member_id: uuid.UUID,
+    amount: int,
+    reason: Reason,
+    *,
+    reference: str | None,
+    at: datetime,
+    currency: str = POINTS,
+    note: str = "",
+    staff_id: uuid.UUID | None = None,
+) -> Movement:
+    """Spend `amount` from the soonest-expiring lots; refused when the balance is short."""
+    async with in_transaction():
+        account = await lock_account(member_id, currency)
+        if await _already(account, reason, reference):
+            return Movement(None)
+        takes = domain.plan_spend(await _lots(account, business_date(at)), amount)
+        entry = await LedgerEntry.create(
+            account_id=account.id,
+            delta=-amount,
+            reason=reason,
+            reference=reference,
+            occurred_at=at,
+            note=note,
+            staff_id=staff_id,
+        )
+        await _take(entry, takes)
+    return Movement(entry)
+
+
+async def reverse(
+    member_id: uuid.UUID, amount: int, *, reference: str, own_source: str, at: datetime
+) -> Movement:
+    """Take back points a refund undoes: the order's lots first; the rest becomes debt."""
+    if amount <= 0:
+        return Movement(None)
+    async with in_transaction():
+        account = await lock_account(member_id)
+        if await _already(account, Reason.REFUND_REVERSAL, reference):
+            return Movement(None)
+        lots = await _lots(account, business_date(at))
+        takes, debt = domain.plan_reversal(lots, amount, own_source)
+        entry = await LedgerEntry.create(
+            account_id=account.id,
+            delta=-amount,
+            reason=Reason.REFUND_REVERSAL,
+            reference=reference,
+            occurred_at=at,
+        )
+        await _take(entry, takes)
+        if debt:
+            await LedgerAccount.filter(id=account.id).update(debt=F("debt") + debt)
+    return Movement(entry, debt)
+
+
+async def restore(
+    member_id: uuid.UUID,
+    debit_entry: LedgerEntry,
+    *,
+    reason: Reason,
+    reference: str,
+    at: datetime,
+    currency: str = POINTS,
+) -> Movement:
+    """Give a debit back to the very lots it took from, which keep their expiry dates."""
+    async with in_transaction():
+        account = await lock_account(member_id, currency)
+        if await _already(account, reason, reference):
+            return Movement(None)
+        allocations = await LedgerAllocation.filter(entry_id=debit_entry.id)
+        total = sum(a.points for a in allocations)
+        entry = await LedgerEntry.create(
+            account_id=account.id, delta=total, reason=reason, reference=reference, occurred_at=at
+        )
+        for allocation in allocations:
+            await LedgerLot.filter(id=allocation.lot_id).update(
+                remaining=F("remaining") + allocation.points
+            )
+    return Movement(entry)
+
+
+async def expire_lots(as_of: date, *, at: datetime) -> int:
+    """Expire every lot whose expiry date has come (`expires_on` on or before `as_of`): one
+    entry per lot, so running it again finds nothing left to expire."""
+    expired = 0
+    lot_ids = await LedgerLot.filter(expires_on__lte=as_of, remaining__gt=0).values_list(
+        "id", "account__member_id", "account__currency"
+    )
+    for lot_id, member_id, currency in lot_ids:
+        async with in_transaction():
+            account = await lock_account(member_id, currency)
+            lot = await LedgerLot.get(id=lot_id)
+            if lot.remaining <= 0:
+                continue
+            entry = await LedgerEntry.create(
+                account_id=account.id,
+                delta=-lot.remaining,
+                reason=Reason.EXPIRY,
+                reference=f"lot:{lot.id}",
+                occurred_at=at,
+            )
+            await _take(entry, [(lot.id, lot.remaining)])
+            expired += 1
+    return expired
+
+
+async def balance(member_id: uuid.UUID, currency: str = POINTS) -> tuple[int, int]:
+    """(balance, debt): the balance is the lots' remainders less the debt."""
+    account = await LedgerAccount.get_or_none(member_id=member_id, currency=currency)
+    if account is None:
+        return 0, 0
+    row = (
+        await LedgerLot.filter(account_id=account.id)
+        .annotate(total=Sum("remaining"))
+        .first()
+        .values("total")
+    )
+    return int((row or {}).get("total") or 0) - int(account.debt), int(account.debt)
+
+
+async def expiring(member_id: uuid.UUID, start: date, end: date) -> list[tuple[date, int]]:
+    """Points that expire between `start` and `end` (inclusive), by date."""
+    rows = await LedgerLot.filter(
+        account__member_id=member_id,
+        account__currency=POINTS,
+        remaining__gt=0,
+        expires_on__gte=start,
+        expires_on__lte=end,
+    ).values_list("expires_on", "remaining")
+    by_date: dict[date, int] = {}
+    for expires_on, remaining in rows:
+        by_date[expires_on] = by_date.get(expires_on, 0) + remaining
+    return sorted(by_date.items())

@@ -1,0 +1,124 @@
+"""Points use cases: earning and reversing through commerce events, expiry, the member's view."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from member_api.commerce.models import MemberOrder
+from member_api.points import domain, ledger
+from member_api.points.domain import Reason
+from member_api.points.models import OrderPoints
+from member_api.services import Services
+from member_api.tiers.domain import business_date
+from member_api.tiers.rules import TierCode
+
+
+def _order_source(order_id: str) -> str:
+    return f"order:{order_id}"
+
+
+async def earn_for_payment(
+    services: Services, *, order: MemberOrder, tier: TierCode, event_id: str
+) -> int:
+    """Credit the points an order earns (inside the event's transaction)."""
+    rules = services.settings.points_rules
+    points = domain.points_for_payment(order.paid_fen, tier, rules)
+    await OrderPoints.create(order_id=order.order_id, member_id=order.member_id, points=points)
+    await ledger.credit(
+        order.member_id,
+        points,
+        Reason.SPEND,
+        reference=event_id,
+        at=order.paid_at,
+        expires_on=rules.expiry_for(order.paid_on),
+        source=_order_source(order.order_id),
+    )
+    return points
+
+
+async def reverse_for_refund(services: Services, *, order: MemberOrder, event_id: str) -> int:
+    """After `order.refunded_fen` grew: take back the refunded share of its points."""
+    earned = await OrderPoints.select_for_update().get_or_none(order_id=order.order_id)
+    if earned is None:
+        return 0
+    due = domain.reversal_due(earned.points, order.paid_fen, order.refunded_fen, earned.reversed)
+    if due == 0:
+        return 0
+    await ledger.reverse(
+        order.member_id,
+        due,
+        reference=event_id,
+        own_source=_order_source(order.order_id),
+        at=services.clock.now(),
+    )
+    earned.reversed += due
+    await earned.save(update_fields=["reversed"])
+    return due
+
+
+async def credit_referral(
+    services: Services, *, referrer_id: uuid.UUID, referee_id: uuid.UUID, order: MemberOrder
+) -> None:
+    """10% of the referee's first paid order, once per referee."""
+    rules = services.settings.points_rules
+    await ledger.credit(
+        referrer_id,
+        domain.referral_points(order.paid_fen, rules),
+        Reason.REFERRAL,
+        reference=f"referee:{referee_id}",
+        at=order.paid_at,
+        expires_on=rules.expiry_for(order.paid_on),
+    )
+
+
+async def credit_carbon_for_consignment(
+    services: Services, *, member_id: uuid.UUID, event_id: str
+) -> None:
+    await ledger.credit(
+        member_id,
+        services.settings.carbon_credits_per_consignment,
+        Reason.SPEND,
+        reference=event_id,
+        at=services.clock.now(),
+        expires_on=None,
+        currency=ledger.CARBON,
+    )
+
+
+async def credit_activity(
+    services: Services, *, member_id: uuid.UUID, reason: Reason, points: int, reference: str
+) -> None:
+    """Points for check-ins, posts, events and quizzes (once per reference)."""
+    now = services.clock.now()
+    await ledger.credit(
+        member_id,
+        points,
+        reason,
+        reference=reference,
+        at=now,
+        expires_on=services.settings.points_rules.expiry_for(business_date(now)),
+    )
+
+
+async def expire_points(services: Services, as_of: date) -> int:
+    return await ledger.expire_lots(as_of, at=services.clock.now())
+
+
+@dataclass(frozen=True)
+class PointsView:
+    balance: int
+    debt: int
+    expiring_soon: list[tuple[date, int]]
+
+
+async def points_view(services: Services, member_id: uuid.UUID) -> PointsView:
+    today = business_date(services.clock.now())
+    horizon = today + timedelta(days=services.settings.points_rules.expiring_soon_days)
+    balance, debt = await ledger.balance(member_id)
+    return PointsView(
+        balance=balance,
+        debt=debt,
+        expiring_soon=await ledger.expiring(member_id, today, horizon),
+    )
