@@ -22,6 +22,7 @@ MODEL_MODULES = [
     "member_api.rights.models",
     "member_api.events.models",
     "member_api.points.models",
+    "member_api.rewards.models",
 ]
 MIGRATIONS_MODULE = "migrations"
 

@@ -14,11 +14,15 @@ from member_api.events.service import record_attendance
 from member_api.members import service as members
 from member_api.members.activity import mark_active
 from member_api.members.models import Member
+from member_api.points import ledger
+from member_api.points.domain import Reason
+from member_api.rewards.service import RewardDraft, RewardKind, create_reward
 from member_api.services import Services
 from member_api.staff import service as staff
 from member_api.staff.domain import StaffRole
 from member_api.tiers import service as tiers
 from member_api.tiers.domain import business_date
+from member_api.tiers.rules import TierCode
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +78,61 @@ async def seed_demo(services: Services) -> None:
     await tiers.invite_to_black_diamond(
         services, member_id=black.id, staff_id=staff_ids[StaffRole.OPERATOR]
     )
+    await _points_expiring_soon(services, staff_ids[StaffRole.OPERATOR])
+    await _rewards(services)
     logger.info("demo data seeded: %d members, %d staff", len(DEMO_MEMBERS), len(StaffRole))
+
+
+async def _points_expiring_soon(services: Services, staff_id: uuid.UUID) -> None:
+    """A goodwill credit from almost three years ago: it expires within 90 days."""
+    rules = services.settings.points_rules
+    granted = services.clock.now() - timedelta(days=365 * 3 - 40)
+    for phone in ("13800000002", "13800000003", "13800000004"):
+        member = await Member.get(phone_index=members.phone_index(services, phone))
+        await ledger.credit(
+            member.id,
+            300,
+            Reason.ADJUSTMENT,
+            reference="demo-goodwill",
+            at=granted,
+            expires_on=rules.expiry_for(business_date(granted)),
+            note="goodwill credit",
+            staff_id=staff_id,
+        )
+
+
+async def _rewards(services: Services) -> None:
+    catalogue = [
+        ("鉴定券 Authentication voucher", RewardKind.AUTHENTICATION_VOUCHER, 500, 200, None, None),
+        ("免费保养 Maintenance service", RewardKind.MAINTENANCE, 3_000, 50, 1, TierCode.SILVER),
+        ("沙龙席位 Salon seat", RewardKind.EVENT_SEAT, 1_500, 20, 1, TierCode.GOLD),
+        ("满减券 200 off 2,000", RewardKind.COUPON, 800, 500, 5, None),
+        ("限量丝巾 Limited scarf", RewardKind.COUPON, 20_000, 1, 1, TierCode.DIAMOND),
+    ]
+    for name, kind, price, stock, limit, min_tier in catalogue:
+        await create_reward(
+            services,
+            RewardDraft(
+                name=name,
+                description=f"{name}, redeemable with points.",
+                kind=kind,
+                price=price,
+                stock=stock,
+                limit_per_member=limit,
+                min_tier=min_tier,
+            ),
+        )
+    await create_reward(
+        services,
+        RewardDraft(
+            name="环保购物袋 Eco tote",
+            description="Made from recycled dust bags; paid with carbon credits.",
+            kind=RewardKind.ECO_GIFT,
+            price=10,
+            stock=100,
+            currency=ledger.CARBON,
+        ),
+    )
 
 
 async def _activity(member_id: uuid.UUID, services: Services, *, days: int) -> None:

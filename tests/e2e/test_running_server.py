@@ -120,3 +120,14 @@ def test_service_endpoints(server: str) -> None:
     assert page.status_code == 200
     assert "graphiql" in page.text.lower()
     assert httpx.post(f"{server}/graphql", content=b"{oops").status_code == 400
+
+
+def test_demo_points_and_rewards(server: str) -> None:
+    variables = {"input": {"phone": "13800000002", "password": "demo-pass-1"}}
+    token = call(server, op("Login"), variables)["login"]["accessToken"]
+    me = call(server, "{ me { points { balance expiringSoon { amount } } } }", {}, token)
+    assert me["me"]["points"]["balance"] > 0
+    assert me["me"]["points"]["expiringSoon"][0]["amount"] == 300
+    catalogue = call(server, op("RewardCatalogue"), {"first": 20}, token)["rewards"]["edges"]
+    assert len(catalogue) == 6
+    assert any(edge["node"]["stock"] == 1 for edge in catalogue)

@@ -13,6 +13,7 @@ from strawberry.types import ExecutionContext
 from member_api.commerce.gql import CommerceMutation
 from member_api.graphql.errors import ERROR_TYPES, ClientError
 from member_api.members.gql import MemberMutation, MemberQuery
+from member_api.rewards.gql import RewardAdminMutation, RewardMutation, RewardQuery
 from member_api.staff.gql import StaffMutation, StaffQuery
 from member_api.tiers.admin_gql import TierAdminMutation, TierAdminQuery
 
@@ -52,12 +53,12 @@ def _build(query: type, mutation: type) -> strawberry.Schema:
 
 
 @strawberry.type
-class Query(MemberQuery):
+class Query(MemberQuery, RewardQuery):
     pass
 
 
 @strawberry.type
-class Mutation(MemberMutation):
+class Mutation(MemberMutation, RewardMutation):
     pass
 
 
@@ -67,7 +68,7 @@ class AdminQuery(StaffQuery, TierAdminQuery):
 
 
 @strawberry.type(name="Mutation")
-class AdminMutation(StaffMutation, CommerceMutation, TierAdminMutation):
+class AdminMutation(StaffMutation, CommerceMutation, TierAdminMutation, RewardAdminMutation):
     pass
 
 

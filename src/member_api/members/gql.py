@@ -23,6 +23,7 @@ from member_api.members.models import Member as MemberRow
 from member_api.notifications.gql import NotificationConnection, notifications_page
 from member_api.points import ledger
 from member_api.points.gql import Points, points_of
+from member_api.rewards.gql import RedemptionConnection, redemptions_page
 from member_api.rights import service as rights_service
 from member_api.tiers import service as tiers
 from member_api.tiers.gql import RightType, Tier, TierChange, TierProgress
@@ -94,6 +95,10 @@ class MemberType:
     async def carbon_credits(self) -> int:
         balance, _ = await ledger.balance(self.row.id, ledger.CARBON)
         return balance
+
+    @strawberry.field(description="The member's redemptions, newest first.")
+    async def redemptions(self, first: int = 20, after: str | None = None) -> RedemptionConnection:
+        return await redemptions_page(self.row.id, first, after)
 
     @strawberry.field(description="The in-app inbox, newest first.")
     async def notifications(
