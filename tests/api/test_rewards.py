@@ -218,3 +218,89 @@ async def test_reward_validation_for_operators(client: httpx.AsyncClient, staff:
     ]:
         assert (await create_reward(client, staff, **fields))["code"] == code
     assert await Reward.all().count() == 0
+
+
+ADJUST = """
+mutation($input: AdjustPointsInput!) {
+  adjustPoints(input: $input) {
+    __typename ... on PointsAdjusted { balance } ... on Error { code }
+  }
+}
+"""
+
+
+async def test_staff_adjustments_carry_a_note_and_the_staff_id(
+    client: httpx.AsyncClient, staff: str, member: tuple[str, str]
+) -> None:
+    member_id, token = member
+    add = {"input": {"memberId": member_id, "delta": 50, "note": "late delivery"}}
+    assert (await gql(client, ADJUST, add, token=staff, path=ADMIN))["data"]["adjustPoints"] == {
+        "__typename": "PointsAdjusted",
+        "balance": 150,
+    }
+    take = {"input": {"memberId": member_id, "delta": -151, "note": "duplicate credit"}}
+    refused = await gql(client, ADJUST, take, token=staff, path=ADMIN)
+    assert refused["data"]["adjustPoints"]["code"] == "INSUFFICIENT_POINTS"
+    no_note = {"input": {"memberId": member_id, "delta": 5, "note": " "}}
+    assert (await gql(client, ADJUST, no_note, token=staff, path=ADMIN))["data"]["adjustPoints"][
+        "code"
+    ] == "NOTE_REQUIRED"
+    from member_api.points.models import LedgerEntry
+
+    entry = await LedgerEntry.filter(note="late delivery").first()
+    assert entry is not None
+    assert entry.staff_id is not None
+    assert entry.reason == "ADJUSTMENT"
+    member_refused = await gql(client, ADJUST, add, token=token, path=ADMIN)
+    assert member_refused["data"]["adjustPoints"]["code"] == "WRONG_AUDIENCE"
+
+
+UPDATE = """
+mutation($input: UpdateRewardInput!) {
+  updateReward(input: $input) { __typename ... on Reward { stock } ... on Error { code } }
+}
+"""
+
+
+async def test_operators_restock_and_withdraw_rewards(
+    client: httpx.AsyncClient, staff: str, member: tuple[str, str]
+) -> None:
+    _, token = member
+    reward = await create_reward(client, staff, stock=0)
+    assert (await redeem(client, token, reward["id"]))["data"]["redeemReward"]["code"] == (
+        "OUT_OF_STOCK"
+    )
+    restock = {"input": {"rewardId": reward["id"], "stock": 3}}
+    updated = await gql(client, UPDATE, restock, token=staff, path=ADMIN)
+    assert updated["data"]["updateReward"]["stock"] == 3
+    assert (await redeem(client, token, reward["id"]))["data"]["redeemReward"]["status"]
+    withdraw = {"input": {"rewardId": reward["id"], "active": False}}
+    await gql(client, UPDATE, withdraw, token=staff, path=ADMIN)
+    assert (await redeem(client, token, reward["id"]))["data"]["redeemReward"]["code"] == (
+        "REWARD_UNAVAILABLE"
+    )
+    negative = {"input": {"rewardId": reward["id"], "stock": -1}}
+    assert (await gql(client, UPDATE, negative, token=staff, path=ADMIN))["data"]["updateReward"][
+        "code"
+    ] == "INVALID_STOCK"
+
+
+async def test_eco_gifts_are_paid_with_carbon_credits(
+    client: httpx.AsyncClient, staff: str, member: tuple[str, str], clock: FrozenClock
+) -> None:
+    member_id, token = member
+    gift = await create_reward(client, staff, kind="ECO_GIFT", currency="CARBON", pointsPrice=10)
+    short = (await redeem(client, token, gift["id"]))["data"]["redeemReward"]
+    assert short["code"] == "INSUFFICIENT_POINTS"  # 100 points, but no carbon credits
+    await ledger.credit(
+        uuid.UUID(member_id),
+        15,
+        ledger.Reason.SPEND,
+        reference="c-1",
+        at=clock.now(),
+        expires_on=None,
+        currency=ledger.CARBON,
+    )
+    assert (await redeem(client, token, gift["id"]))["data"]["redeemReward"]["pointsSpent"] == 10
+    assert (await ledger.balance(uuid.UUID(member_id), ledger.CARBON))[0] == 5
+    assert await balance(member_id) == 100

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from member_api.commerce.models import MemberOrder
+from member_api.errors import InvalidInput, NotFound
+from member_api.members.models import Member
 from member_api.points import domain, ledger
 from member_api.points.domain import Reason
 from member_api.points.models import OrderPoints
@@ -100,6 +102,43 @@ async def credit_activity(
         at=now,
         expires_on=services.settings.points_rules.expiry_for(business_date(now)),
     )
+
+
+async def adjust_points(
+    services: Services, *, member_id: uuid.UUID, delta: int, note: str, staff_id: uuid.UUID
+) -> int:
+    """A staff correction, with its reason in words; a deduction cannot overdraw."""
+    if delta == 0 or abs(delta) > 10_000_000:
+        raise InvalidInput("INVALID_DELTA", "Adjust by 1 to 10,000,000 points.", field="delta")
+    if not note.strip():
+        raise InvalidInput("NOTE_REQUIRED", "Say why the points change.", field="note")
+    if not await Member.exists(id=member_id):
+        raise NotFound("UNKNOWN_MEMBER", "No member has that id.")
+    now = services.clock.now()
+    reference = f"adjustment:{uuid.uuid4()}"
+    if delta > 0:
+        await ledger.credit(
+            member_id,
+            delta,
+            Reason.ADJUSTMENT,
+            reference=reference,
+            at=now,
+            expires_on=services.settings.points_rules.expiry_for(business_date(now)),
+            note=note.strip()[:500],
+            staff_id=staff_id,
+        )
+    else:
+        await ledger.debit(
+            member_id,
+            -delta,
+            Reason.ADJUSTMENT,
+            reference=reference,
+            at=now,
+            note=note.strip()[:500],
+            staff_id=staff_id,
+        )
+    balance, _ = await ledger.balance(member_id)
+    return balance
 
 
 async def expire_points(services: Services, as_of: date) -> int:

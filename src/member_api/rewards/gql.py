@@ -14,6 +14,7 @@ from member_api.graphql.context import GqlInfo
 from member_api.graphql.errors import AnyError
 from member_api.graphql.pagination import PageInfo, newest_first_page
 from member_api.graphql.results import outcome
+from member_api.points import service as points_service
 from member_api.rewards import service
 from member_api.rewards.models import Redemption as RedemptionRow
 from member_api.rewards.models import Reward as RewardRow
@@ -224,6 +225,35 @@ class CreateRewardInput:
 
 
 @strawberry.input
+class UpdateRewardInput:
+    reward_id: strawberry.ID
+    name: str | None = None
+    description: str | None = None
+    points_price: int | None = None
+    stock: int | None = None
+    limit_per_member: int | None = None
+    active: bool | None = None
+    active_from: datetime | None = None
+    active_until: datetime | None = None
+
+
+@strawberry.input
+class AdjustPointsInput:
+    member_id: strawberry.ID
+    delta: int = strawberry.field(description="Points to add (positive) or deduct (negative).")
+    note: str = strawberry.field(description="Why; kept with the ledger entry.")
+
+
+@strawberry.type
+class PointsAdjusted:
+    member_id: strawberry.ID
+    balance: int
+
+
+AdjustPointsResult = Annotated[PointsAdjusted | AnyError, strawberry.union("AdjustPointsResult")]
+
+
+@strawberry.input
 class MarkVoucherUsedInput:
     voucher_code: str
 
@@ -254,6 +284,42 @@ class RewardAdminMutation:
             return await service.create_reward(info.context.services, draft)
 
         return await outcome(work(), Reward.of)
+
+    @strawberry.mutation(description="Restock, reprice or withdraw a reward (operators).")
+    async def update_reward(self, info: GqlInfo, input: UpdateRewardInput) -> RewardResult:
+        async def work() -> RewardRow:
+            info.context.require_role(StaffRole.OPERATOR)
+            changes = service.RewardChanges(
+                name=input.name,
+                description=input.description,
+                price=input.points_price,
+                stock=input.stock,
+                limit_per_member=input.limit_per_member,
+                active=input.active,
+                active_from=input.active_from,
+                active_until=input.active_until,
+            )
+            reward_id = _uuid(input.reward_id, "UNKNOWN_REWARD", "reward")
+            return await service.update_reward(info.context.services, reward_id, changes)
+
+        return await outcome(work(), Reward.of)
+
+    @strawberry.mutation(description="Add or deduct points with a note (operators).")
+    async def adjust_points(self, info: GqlInfo, input: AdjustPointsInput) -> AdjustPointsResult:
+        async def work() -> int:
+            staff_id = info.context.require_role(StaffRole.OPERATOR)
+            member_id = _uuid(input.member_id, "UNKNOWN_MEMBER", "member")
+            return await points_service.adjust_points(
+                info.context.services,
+                member_id=member_id,
+                delta=input.delta,
+                note=input.note,
+                staff_id=staff_id,
+            )
+
+        return await outcome(
+            work(), lambda balance: PointsAdjusted(member_id=input.member_id, balance=balance)
+        )
 
     @strawberry.mutation(description="Mark a voucher as used (operators).")
     async def mark_voucher_used(

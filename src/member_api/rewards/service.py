@@ -80,6 +80,44 @@ async def create_reward(services: Services, draft: RewardDraft) -> Reward:
     )
 
 
+@dataclass(frozen=True)
+class RewardChanges:
+    name: str | None = None
+    description: str | None = None
+    price: int | None = None
+    stock: int | None = None
+    limit_per_member: int | None = None
+    active: bool | None = None
+    active_from: datetime | None = None
+    active_until: datetime | None = None
+
+
+async def update_reward(services: Services, reward_id: uuid.UUID, changes: RewardChanges) -> Reward:
+    """Change a reward (restock, reprice, withdraw); the same rules as creating one."""
+    async with in_transaction():
+        reward = await Reward.select_for_update().get_or_none(id=reward_id)
+        if reward is None:
+            raise NotFound("UNKNOWN_REWARD", "No reward has that id.")
+        for name, value in vars(changes).items():
+            if value is not None:
+                setattr(reward, name, value)
+        _check_draft(
+            RewardDraft(
+                name=reward.name,
+                description=reward.description,
+                kind=RewardKind(reward.kind),
+                price=reward.price,
+                stock=reward.stock,
+                currency=reward.currency,
+                limit_per_member=reward.limit_per_member,
+                active_from=reward.active_from,
+                active_until=reward.active_until,
+            )
+        )
+        await reward.save()
+    return reward
+
+
 def unavailable_reason(reward: Reward, now: datetime) -> str | None:
     if not reward.active:
         return "This reward is no longer offered."
