@@ -23,6 +23,7 @@ MODEL_MODULES = [
     "member_api.events.models",
     "member_api.points.models",
     "member_api.rewards.models",
+    "member_api.checkin.models",
 ]
 MIGRATIONS_MODULE = "migrations"
 

@@ -7,6 +7,7 @@ import logging
 import uuid
 from datetime import timedelta
 
+from member_api.checkin.service import check_in
 from member_api.clock import FrozenClock
 from member_api.commerce.domain import CommerceEventIn, EventType
 from member_api.commerce.service import apply_event
@@ -79,8 +80,19 @@ async def seed_demo(services: Services) -> None:
         services, member_id=black.id, staff_id=staff_ids[StaffRole.OPERATOR]
     )
     await _points_expiring_soon(services, staff_ids[StaffRole.OPERATOR])
+    await _check_ins(services)
     await _rewards(services)
     logger.info("demo data seeded: %d members, %d staff", len(DEMO_MEMBERS), len(StaffRole))
+
+
+async def _check_ins(services: Services) -> None:
+    """A running streak: the last six days up to yesterday, so today's check-in extends it."""
+    now = services.clock.now()
+    for phone in ("13800000002", "13800000003", "13800000004", "13800000005"):
+        member = await Member.get(phone_index=members.phone_index(services, phone))
+        for back in range(6, 0, -1):
+            day = dataclasses.replace(services, clock=FrozenClock(now - timedelta(days=back)))
+            await check_in(day, member_id=member.id)
 
 
 async def _points_expiring_soon(services: Services, staff_id: uuid.UUID) -> None:

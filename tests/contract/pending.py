@@ -9,7 +9,6 @@ PENDING: frozenset[str] = frozenset(
         # member.graphql: needs checkIn and badges
         "MemberCentre",
         # engagement.graphql
-        "CheckIn",
         "Tasks",
         "UpcomingEvents",
         "SignUpForEvent",

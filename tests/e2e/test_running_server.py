@@ -131,3 +131,11 @@ def test_demo_points_and_rewards(server: str) -> None:
     catalogue = call(server, op("RewardCatalogue"), {"first": 20}, token)["rewards"]["edges"]
     assert len(catalogue) == 6
     assert any(edge["node"]["stock"] == 1 for edge in catalogue)
+
+
+def test_demo_streak_continues_today(server: str) -> None:
+    variables = {"input": {"phone": "13800000003", "password": "demo-pass-1"}}
+    token = call(server, op("Login"), variables)["login"]["accessToken"]
+    before = call(server, "{ me { checkIn { checkedInToday streak } } }", {}, token)
+    assert before["me"]["checkIn"] == {"checkedInToday": False, "streak": 6}
+    assert call(server, op("CheckIn"), {}, token)["checkIn"]["streak"] == 7

@@ -10,6 +10,7 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
 
+from member_api.checkin.gql import CheckInMutation
 from member_api.commerce.gql import CommerceMutation
 from member_api.graphql.errors import ERROR_TYPES, ClientError
 from member_api.members.gql import MemberMutation, MemberQuery
@@ -58,7 +59,7 @@ class Query(MemberQuery, RewardQuery):
 
 
 @strawberry.type
-class Mutation(MemberMutation, RewardMutation):
+class Mutation(MemberMutation, RewardMutation, CheckInMutation):
     pass
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 import strawberry
 
+from member_api.checkin.gql import CheckInStatusType, calendar_of, status_of
 from member_api.graphql.auth_types import (
     AuthResult,
     AuthTokens,
@@ -95,6 +96,14 @@ class MemberType:
     async def carbon_credits(self) -> int:
         balance, _ = await ledger.balance(self.row.id, ledger.CARBON)
         return balance
+
+    @strawberry.field(description="Today's check-in and the running streak.")
+    async def check_in(self, info: GqlInfo) -> CheckInStatusType:
+        return await status_of(info, self.row.id)
+
+    @strawberry.field(description="Days checked in during a month, given as YYYY-MM.")
+    async def check_in_calendar(self, month: str) -> list[date]:
+        return await calendar_of(self.row.id, month)
 
     @strawberry.field(description="The member's redemptions, newest first.")
     async def redemptions(self, first: int = 20, after: str | None = None) -> RedemptionConnection:

@@ -32,6 +32,7 @@ class PointsRules:
     referral_percent: int = 10
     expiry_months: int = 36  # 0: points never expire
     event_attendance_points: int = 50
+    check_in_points: int = 5
     expiring_soon_days: int = 90
 
     def multiplier(self, tier: TierCode) -> int:
