@@ -24,6 +24,7 @@ MODEL_MODULES = [
     "member_api.points.models",
     "member_api.rewards.models",
     "member_api.checkin.models",
+    "member_api.badges.models",
 ]
 MIGRATIONS_MODULE = "migrations"
 

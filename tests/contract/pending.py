@@ -6,8 +6,6 @@ A test fails when a listed operation starts to validate, so it cannot go stale.
 
 PENDING: frozenset[str] = frozenset(
     {
-        # member.graphql: needs checkIn and badges
-        "MemberCentre",
         # engagement.graphql
         "Tasks",
         "UpcomingEvents",

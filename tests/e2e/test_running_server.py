@@ -78,6 +78,8 @@ def test_register_login_member_centre_refresh_logout(server: str) -> None:
     tokens = call(server, op("Login"), {"input": {"phone": phone, "password": password}})["login"]
     me = call(server, MEMBER_CENTRE_IDENTITY, {}, tokens["accessToken"])["me"]
     assert me["phoneMasked"] == "136****0001"
+    centre = call(server, op("MemberCentre"), {}, tokens["accessToken"])["me"]
+    assert (centre["id"], centre["tier"]["code"]) == (me["id"], "NEW")
     refreshed = call(
         server, op("RefreshTokens"), {"input": {"refreshToken": tokens["refreshToken"]}}
     )

@@ -10,6 +10,8 @@ from typing import cast
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from member_api.badges import service as badges
+from member_api.badges.domain import Counter
 from member_api.checkin import domain
 from member_api.checkin.models import CheckIn
 from member_api.errors import Conflict, InvalidInput
@@ -55,6 +57,9 @@ async def check_in(services: Services, *, member_id: uuid.UUID) -> CheckInResult
                 reason=Reason.CHECK_IN,
                 points=reward,
                 reference=f"check-in:{today.isoformat()}",
+            )
+            await badges.award_reached(
+                member_id, Counter.CHECK_IN_STREAK, streak, at=services.clock.now()
             )
     except IntegrityError as exc:
         raise _already() from exc

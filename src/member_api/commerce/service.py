@@ -9,6 +9,8 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from member_api.badges import service as badges
+from member_api.badges.domain import Counter
 from member_api.commerce.domain import CommerceEventIn, EventType
 from member_api.commerce.models import CommerceEvent, MemberOrder
 from member_api.compliance.service import check_paid_order
@@ -50,6 +52,13 @@ async def apply_event(services: Services, event: CommerceEventIn, *, source: str
                 await _order_paid(services, member, event)
             elif event.type is EventType.ORDER_REFUNDED:
                 await _order_refunded(services, member, event)
+            elif event.type is EventType.AUTHENTICATION_COMPLETED:
+                done = await CommerceEvent.filter(
+                    member_id=member.id, type=EventType.AUTHENTICATION_COMPLETED.value
+                ).count()
+                await badges.award_reached(
+                    member.id, Counter.AUTHENTICATIONS, done, at=services.clock.now()
+                )
             elif event.type is EventType.CONSIGNMENT_COMPLETED:
                 await points.credit_carbon_for_consignment(
                     services, member_id=member.id, event_id=event.event_id

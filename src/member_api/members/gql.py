@@ -7,6 +7,8 @@ from typing import Annotated
 
 import strawberry
 
+from member_api.badges.domain import NAMES as badge_names
+from member_api.badges.models import Badge as BadgeRow
 from member_api.checkin.gql import CheckInStatusType, calendar_of, status_of
 from member_api.graphql.auth_types import (
     AuthResult,
@@ -97,6 +99,14 @@ class MemberType:
         balance, _ = await ledger.balance(self.row.id, ledger.CARBON)
         return balance
 
+    @strawberry.field(description="Milestone badges earned, oldest first.")
+    async def badges(self) -> list[BadgeType]:
+        rows = await BadgeRow.filter(member_id=self.row.id).order_by("earned_at", "id")
+        return [
+            BadgeType(code=r.code, name=badge_names.get(r.code, r.code), earned_at=r.earned_at)
+            for r in rows
+        ]
+
     @strawberry.field(description="Today's check-in and the running streak.")
     async def check_in(self, info: GqlInfo) -> CheckInStatusType:
         return await status_of(info, self.row.id)
@@ -114,6 +124,13 @@ class MemberType:
         self, first: int = 20, after: str | None = None
     ) -> NotificationConnection:
         return await notifications_page(self.row.id, first, after)
+
+
+@strawberry.type(name="Badge")
+class BadgeType:
+    code: str
+    name: str
+    earned_at: datetime
 
 
 @strawberry.input

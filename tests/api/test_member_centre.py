@@ -1,0 +1,70 @@
+"""The whole MemberCentre operation over HTTP, and badges that are earned once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from member_api.badges.models import Badge
+from member_api.clock import FrozenClock
+from tests.commerce_support import new_member, paid, send_event
+from tests.support import gql, op
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(datetime(2026, 11, 18, 4, 0, tzinfo=UTC))
+
+
+def authentication(member_id: str, n: int, clock: FrozenClock) -> dict[str, object]:
+    return {
+        "eventId": f"evt-auth-{n}",
+        "type": "authentication.completed",
+        "occurredAt": clock.now().isoformat(),
+        "memberId": member_id,
+        "itemPublicId": f"item-{n}",
+    }
+
+
+async def test_member_centre_document_works(client: httpx.AsyncClient, clock: FrozenClock) -> None:
+    member_id, token = await new_member(client, "13900000001")
+    await send_event(client, clock, paid(member_id, 5_000, at=clock.now() - timedelta(days=1)))
+    await send_event(client, clock, paid(member_id, 10, at=clock.now()))
+    await gql(client, op("CheckIn"), token=token)
+    await send_event(client, clock, authentication(member_id, 1, clock))
+    body = await gql(client, op("MemberCentre"), token=token)
+    assert "errors" not in body, body
+    me = body["data"]["me"]
+    assert me["tier"]["code"] == "SILVER"
+    assert me["tierProgress"]["nextTier"] == {"code": "GOLD", "name": "金卡"}
+    assert me["points"]["balance"] == 5_010 + 5
+    assert me["carbonCredits"] == 0
+    assert me["checkIn"] == {"checkedInToday": True, "streak": 1}
+    assert [b["code"] for b in me["badges"]] == ["FIRST_AUTHENTICATION"]
+    assert {r["code"] for r in me["rights"]} >= {"PRIORITY_AUTHENTICATION", "BIRTHDAY_DISCOUNT"}
+
+
+async def test_authentication_badges_are_earned_once(
+    client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    member_id, _ = await new_member(client, "13900000001")
+    for n in range(1, 11):
+        await send_event(client, clock, authentication(member_id, n, clock))
+        await send_event(client, clock, authentication(member_id, n, clock))  # replayed
+    codes = await Badge.filter(member_id=member_id).order_by("id").values_list("code", flat=True)
+    assert codes == ["FIRST_AUTHENTICATION", "AUTHENTICATIONS_10"]
+
+
+async def test_a_seven_day_streak_earns_its_badge(
+    client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    member_id, _ = await new_member(client, "13900000001")
+    login = {"input": {"phone": "13900000001", "password": "secret-pass-1"}}
+    for _ in range(7):
+        token = (await gql(client, op("Login"), login))["data"]["login"]["accessToken"]
+        assert (await gql(client, op("CheckIn"), token=token))["data"]["checkIn"]["streak"]
+        clock.advance(timedelta(days=1))
+    codes = await Badge.filter(member_id=member_id).values_list("code", flat=True)
+    assert list(codes) == ["STREAK_7"]
