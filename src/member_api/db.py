@@ -7,8 +7,11 @@ from typing import Any
 
 from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.exceptions import IntegrityError
 from tortoise.migrations.api.migrate import migrate as run_migrations
 from tortoise.migrations.autodetector import MigrationAutodetector
+from tortoise.models import Model
+from tortoise.transactions import in_transaction
 
 APP_LABEL = "models"
 MODEL_MODULES = [
@@ -67,6 +70,20 @@ def _forget_compiled_queries() -> None:
     runs SQLite then PostgreSQL) would reuse the other dialect's SQL; start clean.
     """
     EXECUTOR_CACHE.clear()
+
+
+async def create_once(model: type[Model], **values: Any) -> bool:
+    """Insert a row that a unique key may already hold; False if it does.
+
+    The insert runs in a savepoint, so inside a transaction a duplicate leaves the
+    transaction usable (on PostgreSQL a failed statement would abort all of it).
+    """
+    try:
+        async with in_transaction():
+            await model.create(**values)
+    except IntegrityError:
+        return False
+    return True
 
 
 async def init_orm(database_url: str, *, global_fallback: bool = False) -> None:

@@ -50,7 +50,10 @@ async def gather_limited(calls: list[Awaitable[T]], limit: int = 8) -> list[T]:
 
 async def apply_all(services: Services, events: list[dict[str, Any]]) -> list[str]:
     return await gather_limited(
-        [apply_event(services, parse_event(event), source="test") for event in events]
+        [
+            apply_event(services, parse_event(event, now=services.clock.now()), source="test")
+            for event in events
+        ]
     )
 
 

@@ -170,8 +170,12 @@ async def _scenario(url: str, ops: list[object]) -> None:
             assert debt >= 0
             if not isinstance(op, Refund):
                 assert debt <= debt_before, "only a refund creates debt"
-            balance, shown_debt = await ledger.balance(member.id)
-            assert (balance, shown_debt) == (total, debt)
+            today = business_date(now)
+            lapsed = sum(
+                lot.remaining for lot in lots if lot.expires_on and lot.expires_on <= today
+            )
+            balance, shown_debt = await ledger.balance(member.id, as_of=today)
+            assert (balance, shown_debt) == (total - lapsed, debt)
     finally:
         await Tortoise.close_connections()
 

@@ -56,7 +56,7 @@ class Scenario:
         return member_id
 
     async def pay(self, member_id: str, amount_yuan: int, on: date) -> None:
-        event = parse_event(paid(member_id, amount_yuan, at=noon(on)))
+        event = parse_event(paid(member_id, amount_yuan, at=noon(on)), now=noon(on))
         assert await apply_event(self.services, event, source="test") == "applied"
 
     async def active(self, member_id: str, on: list[date]) -> None:

@@ -6,13 +6,15 @@ import hashlib
 import hmac
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from member_api.errors import InvalidInput, NotAuthenticated
 
 SIGNATURE_TOLERANCE_SECONDS = 300
+MAX_AMOUNT_FEN = 10**12  # ten billion yuan
+EARLIEST_EVENT = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_ID_LENGTH = 128
 
 
@@ -78,7 +80,7 @@ def _text(payload: dict[str, Any], name: str, *, required: bool) -> str | None:
     return value.strip()
 
 
-def _occurred_at(value: object) -> datetime:
+def _occurred_at(value: object, now: datetime) -> datetime:
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, str):
@@ -93,6 +95,10 @@ def _occurred_at(value: object) -> datetime:
     if moment.tzinfo is None:
         raise InvalidInput(
             "INVALID_TIMESTAMP", "occurredAt needs a UTC offset.", field="occurredAt"
+        )
+    if not EARLIEST_EVENT <= moment <= now + timedelta(days=1):
+        raise InvalidInput(
+            "INVALID_TIMESTAMP", "occurredAt is not a plausible time.", field="occurredAt"
         )
     return moment
 
@@ -109,13 +115,16 @@ def _amount(value: object, event_type: EventType) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput("INVALID_AMOUNT", "amountFen must be an integer.", field="amountFen")
-    if value <= 0:
-        raise InvalidInput("INVALID_AMOUNT", "amountFen must be positive.", field="amountFen")
+    if value <= 0 or value > MAX_AMOUNT_FEN:
+        raise InvalidInput(
+            "INVALID_AMOUNT", f"amountFen must be 1 to {MAX_AMOUNT_FEN}.", field="amountFen"
+        )
     return value
 
 
-def parse_event(payload: object) -> CommerceEventIn:
-    """Check an event's shape; anything wrong is a typed error and nothing is applied."""
+def parse_event(payload: object, *, now: datetime) -> CommerceEventIn:
+    """Check an event's shape; anything wrong is a typed error and nothing is applied.
+    `now` bounds `occurredAt`: an event cannot come from more than a day ahead."""
     if not isinstance(payload, dict):
         raise InvalidInput("MALFORMED_EVENT", "The event must be a JSON object.")
     raw_type = payload.get("type")
@@ -131,7 +140,7 @@ def parse_event(payload: object) -> CommerceEventIn:
     return CommerceEventIn(
         event_id=event_id,
         type=event_type,
-        occurred_at=_occurred_at(payload.get("occurredAt")),
+        occurred_at=_occurred_at(payload.get("occurredAt"), now),
         member_id=_member_id(payload.get("memberId")),
         amount_fen=amount,
         order_id=_text(payload, "orderId", required=event_type in _NEEDS_ORDER),

@@ -65,7 +65,8 @@ class CommerceMutation:
                     "orderId": input.order_id,
                     "consignmentId": input.consignment_id,
                     "itemPublicId": input.item_public_id,
-                }
+                },
+                now=info.context.services.clock.now(),
             )
             return await apply_event(info.context.services, event, source=f"staff:{staff_id}")
 

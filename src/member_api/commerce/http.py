@@ -29,10 +29,25 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
+async def _read_body(request: Request) -> bytes | None:
+    """The body, or None as soon as it is known to be too large (never buffered whole)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def commerce_webhook(request: Request) -> JSONResponse:
     services: Services = request.app.state.services
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
+    body = await _read_body(request)
+    if body is None:
         return _error(413, "BODY_TOO_LARGE", f"At most {MAX_BODY_BYTES} bytes per event.")
     try:
         verify_signature(
@@ -46,7 +61,7 @@ async def commerce_webhook(request: Request) -> JSONResponse:
             payload = json.loads(body)
         except (ValueError, UnicodeDecodeError):
             return _error(400, "MALFORMED_JSON", "The body is not JSON.")
-        event = parse_event(payload)
+        event = parse_event(payload, now=services.clock.now())
         outcome = await apply_event(services, event, source="webhook")
     except DomainError as exc:
         status = 400 if exc.code == "MALFORMED_EVENT" else _STATUS.get(exc.kind, 422)

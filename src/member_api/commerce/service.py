@@ -68,6 +68,12 @@ async def apply_event(services: Services, event: CommerceEventIn, *, source: str
     except IntegrityError:
         if await CommerceEvent.filter(event_id=event.event_id).exists():
             return "duplicate"
+        # Another member's event paid the same order at the same moment.
+        paid_elsewhere = event.type is EventType.ORDER_PAID and event.order_id is not None
+        if paid_elsewhere and await MemberOrder.filter(order_id=event.order_id).exists():
+            raise Conflict(
+                "ORDER_ALREADY_PAID", f"Order {event.order_id} was paid already."
+            ) from None
         raise
     logger.info("commerce event %s (%s) applied", event.event_id, event.type.value)
     return "applied"
@@ -102,7 +108,7 @@ async def _order_paid(services: Services, member: Member, event: CommerceEventIn
             services, referrer_id=referrer.id, referee_id=member.id, order=order
         )
         await bump_facts_version(referrer.id)
-        await tiers.upgrade_if_earned(services, referrer, reference=event.event_id)
+        await tiers.upgrade_if_earned(services, referrer, reference=f"referral:{member.id}")
 
 
 async def _order_refunded(services: Services, member: Member, event: CommerceEventIn) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from tortoise.exceptions import IntegrityError
 from tortoise.functions import Sum
 
 from member_api.commerce.models import MemberOrder
 from member_api.compliance.models import AmlFlag
+from member_api.db import create_once
 from member_api.services import Services
 
 
@@ -17,16 +17,14 @@ async def _flag(
 ) -> None:
     if await AmlFlag.filter(member_id=member_id, kind=kind, reference=reference).exists():
         return
-    try:
-        await AmlFlag.create(
-            member_id=member_id,
-            kind=kind,
-            reference=reference,
-            amount_fen=amount,
-            raised_at=services.clock.now(),
-        )
-    except IntegrityError:
-        return
+    await create_once(
+        AmlFlag,
+        member_id=member_id,
+        kind=kind,
+        reference=reference,
+        amount_fen=amount,
+        raised_at=services.clock.now(),
+    )
 
 
 async def check_paid_order(services: Services, order: MemberOrder) -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from datetime import datetime
 from typing import Any, TypeVar
 
 import strawberry
+from tortoise import fields
 from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
@@ -54,11 +56,8 @@ async def newest_first_page(
     check_first(first)
     position = decode_cursor(after, 2)
     if position is not None:
-        try:
-            at = datetime.fromisoformat(position[0])
-        except (TypeError, ValueError) as exc:
-            raise ClientError("INVALID_CURSOR", "The cursor is not one we gave out.") from exc
-        last = position[1]
+        at = _cursor_time(position[0])
+        last = _cursor_pk(position[1], query.model)
         older: dict[str, Any] = {f"{time_field}__lt": at}
         same_time: dict[str, Any] = {time_field: at, "id__lt": last}
         query = query.filter(Q(**older) | Q(**same_time))
@@ -69,6 +68,32 @@ async def newest_first_page(
     ]
     info = PageInfo(has_next_page=len(rows) > first, end_cursor=cursors[-1] if cursors else None)
     return list(zip(cursors, page, strict=True)), info
+
+
+def _invalid_cursor() -> ClientError:
+    return ClientError("INVALID_CURSOR", "The cursor is not one we gave out.")
+
+
+def _cursor_time(value: object) -> datetime:
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError as exc:
+        raise _invalid_cursor() from exc
+    if moment.tzinfo is None:
+        raise _invalid_cursor()
+    return moment
+
+
+def _cursor_pk(value: object, model: type[Model]) -> int | str:
+    """The id part must have the type of the table's key, within its range."""
+    if isinstance(model._meta.pk, fields.UUIDField):
+        try:
+            return str(uuid.UUID(str(value)))
+        except ValueError as exc:
+            raise _invalid_cursor() from exc
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
+        raise _invalid_cursor()
+    return value
 
 
 def _cursor_id(pk: Any) -> int | str:

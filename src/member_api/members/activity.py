@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
+from member_api.db import create_once
 from member_api.members.models import ActivityDay, Member
 
 
@@ -15,10 +15,8 @@ async def mark_active(member_id: uuid.UUID, day: date) -> bool:
     """Record `day` as active; True the first time (the tier facts changed)."""
     if await ActivityDay.filter(member_id=member_id, day=day).exists():
         return False
-    try:
-        await ActivityDay.create(member_id=member_id, day=day)
-    except IntegrityError:  # the same first action, twice at once
-        return False
+    if not await create_once(ActivityDay, member_id=member_id, day=day):
+        return False  # the same first action, twice at once
     await bump_facts_version(member_id)
     return True
 

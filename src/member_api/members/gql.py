@@ -29,6 +29,7 @@ from member_api.points.gql import Points, points_of
 from member_api.rewards.gql import RedemptionConnection, redemptions_page
 from member_api.rights import service as rights_service
 from member_api.tiers import service as tiers
+from member_api.tiers.domain import business_date
 from member_api.tiers.gql import RightType, Tier, TierChange, TierProgress
 from member_api.tiers.models import TierChange as TierChangeRow
 from member_api.tiers.rules import TierCode as TierCodeValue
@@ -95,8 +96,9 @@ class MemberType:
         return await points_of(info, self.row.id)
 
     @strawberry.field(description="Carbon credits from completed consignments.")
-    async def carbon_credits(self) -> int:
-        balance, _ = await ledger.balance(self.row.id, ledger.CARBON)
+    async def carbon_credits(self, info: GqlInfo) -> int:
+        today = business_date(info.context.services.clock.now())
+        balance, _ = await ledger.balance(self.row.id, ledger.CARBON, as_of=today)
         return balance
 
     @strawberry.field(description="Milestone badges earned, oldest first.")

@@ -5,8 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from tortoise.exceptions import IntegrityError
-
+from member_api.db import create_once
 from member_api.notifications.models import Notification
 
 
@@ -28,15 +27,12 @@ async def notify(
         and await Notification.filter(member_id=member_id, dedupe_key=dedupe_key).exists()
     ):
         return False
-    try:
-        await Notification.create(
-            member_id=member_id,
-            kind=kind,
-            title=title,
-            body=body,
-            created_at=at,
-            dedupe_key=dedupe_key,
-        )
-    except IntegrityError:
-        return False
-    return True
+    return await create_once(
+        Notification,
+        member_id=member_id,
+        kind=kind,
+        title=title,
+        body=body,
+        created_at=at,
+        dedupe_key=dedupe_key,
+    )

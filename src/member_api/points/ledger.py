@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from tortoise.expressions import F, Q
 from tortoise.functions import Sum
@@ -25,7 +25,7 @@ CARBON = "CARBON"
 
 async def lock_account(member_id: uuid.UUID, currency: str = POINTS) -> LedgerAccount:
     """The member's account, created on first use, locked for the transaction."""
-    account = await LedgerAccount.select_for_update().get_or_none(
+    account = await LedgerAccount.select_for_update(no_key=True).get_or_none(
         member_id=member_id, currency=currency
     )
     if account is not None:
@@ -33,7 +33,9 @@ async def lock_account(member_id: uuid.UUID, currency: str = POINTS) -> LedgerAc
     await LedgerAccount.bulk_create(
         [LedgerAccount(member_id=member_id, currency=currency)], ignore_conflicts=True
     )
-    return await LedgerAccount.select_for_update().get(member_id=member_id, currency=currency)
+    return await LedgerAccount.select_for_update(no_key=True).get(
+        member_id=member_id, currency=currency
+    )
 
 
 async def _already(account: LedgerAccount, reason: Reason, reference: str | None) -> bool:
@@ -131,7 +133,15 @@ async def debit(
         account = await lock_account(member_id, currency)
         if await _already(account, reason, reference):
             return Movement(None)
-        takes = domain.plan_spend(await _lots(account, business_date(at)), amount)
+        lots = await _lots(account, business_date(at))
+        if sum(lot.remaining for lot in lots) - account.debt < amount:
+            # Points restored while a refund's debt is open are not spendable past it.
+            raise Conflict(
+                "INSUFFICIENT_POINTS",
+                f"This needs {amount} points; the balance is "
+                f"{sum(lot.remaining for lot in lots) - account.debt}.",
+            )
+        takes = domain.plan_spend(lots, amount)
         entry = await LedgerEntry.create(
             account_id=account.id,
             delta=-amount,
@@ -213,7 +223,8 @@ async def expire_lots(as_of: date, *, at: datetime) -> int:
                 account_id=account.id,
                 delta=-lot.remaining,
                 reason=Reason.EXPIRY,
-                reference=f"lot:{lot.id}",
+                # A cancellation may refill an expired lot: each expiry is its own entry.
+                reference=f"lot:{lot.id}:{uuid.uuid4().hex}",
                 occurred_at=at,
             )
             await _take(entry, [(lot.id, lot.remaining)])
@@ -221,13 +232,18 @@ async def expire_lots(as_of: date, *, at: datetime) -> int:
     return expired
 
 
-async def balance(member_id: uuid.UUID, currency: str = POINTS) -> tuple[int, int]:
-    """(balance, debt): the balance is the lots' remainders less the debt."""
+async def balance(
+    member_id: uuid.UUID, currency: str = POINTS, *, as_of: date | None = None
+) -> tuple[int, int]:
+    """(balance, debt): the unexpired lots' remainders less the debt, on `as_of`."""
     account = await LedgerAccount.get_or_none(member_id=member_id, currency=currency)
     if account is None:
         return 0, 0
+    today = business_date(datetime.now(UTC)) if as_of is None else as_of
     row = (
-        await LedgerLot.filter(account_id=account.id)
+        await LedgerLot.filter(
+            Q(expires_on__isnull=True) | Q(expires_on__gt=today), account_id=account.id
+        )
         .annotate(total=Sum("remaining"))
         .first()
         .values("total")

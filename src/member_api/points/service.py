@@ -137,7 +137,7 @@ async def adjust_points(
             note=note.strip()[:500],
             staff_id=staff_id,
         )
-    balance, _ = await ledger.balance(member_id)
+    balance, _ = await ledger.balance(member_id, as_of=business_date(now))
     return balance
 
 
@@ -155,7 +155,7 @@ class PointsView:
 async def points_view(services: Services, member_id: uuid.UUID) -> PointsView:
     today = business_date(services.clock.now())
     horizon = today + timedelta(days=services.settings.points_rules.expiring_soon_days)
-    balance, debt = await ledger.balance(member_id)
+    balance, debt = await ledger.balance(member_id, as_of=today)
     return PointsView(
         balance=balance,
         debt=debt,

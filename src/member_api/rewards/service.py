@@ -20,6 +20,7 @@ from member_api.points.domain import Reason
 from member_api.points.models import LedgerEntry
 from member_api.rewards.models import Redemption, Reward
 from member_api.services import Services
+from member_api.tiers.domain import business_date
 from member_api.tiers.rules import TierCode
 
 MAX_QUANTITY = 10
@@ -51,14 +52,19 @@ class RewardDraft:
 def _check_draft(draft: RewardDraft) -> None:
     if not draft.name.strip() or len(draft.name) > 120:
         raise InvalidInput("INVALID_NAME", "Name: 1 to 120 characters.", field="name")
-    if draft.price <= 0:
-        raise InvalidInput("INVALID_PRICE", "The price must be positive.", field="price")
-    if draft.stock < 0:
+    if draft.price <= 0 or draft.price * MAX_QUANTITY >= 2**31:
+        raise InvalidInput(
+            "INVALID_PRICE", "The price must be positive and below 214,748,364.", field="price"
+        )
+    if draft.stock < 0 or draft.stock >= 2**31:
         raise InvalidInput("INVALID_STOCK", "Stock cannot be negative.", field="stock")
     if draft.limit_per_member is not None and draft.limit_per_member < 1:
         raise InvalidInput("INVALID_LIMIT", "The limit must be at least 1.", field="limitPerMember")
     if draft.currency not in (ledger.POINTS, ledger.CARBON):
         raise InvalidInput("INVALID_CURRENCY", "POINTS or CARBON.", field="currency")
+    for moment in (draft.active_from, draft.active_until):
+        if moment is not None and moment.tzinfo is None:
+            raise InvalidInput("INVALID_WINDOW", "Give times with a UTC offset.")
     if draft.active_from and draft.active_until and draft.active_until <= draft.active_from:
         raise InvalidInput("INVALID_WINDOW", "The window ends before it starts.")
 
@@ -306,5 +312,6 @@ async def redeemable_by(services: Services, reward: Reward, member_id: uuid.UUID
     limit = reward.limit_per_member
     if limit is not None and await _redeemed_quantity(member_id, reward.id) + 1 > limit:
         return False
-    balance, _ = await ledger.balance(member_id, reward.currency)
+    today = business_date(services.clock.now())
+    balance, _ = await ledger.balance(member_id, reward.currency, as_of=today)
     return bool(balance >= reward.price)

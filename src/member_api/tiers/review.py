@@ -17,7 +17,7 @@ from member_api.members.models import Member
 from member_api.notifications.service import notify
 from member_api.services import Services
 from member_api.tiers import domain
-from member_api.tiers.domain import MemberFacts
+from member_api.tiers.domain import MemberFacts, start_of_business_day
 from member_api.tiers.facts import load_facts, load_facts_many
 from member_api.tiers.models import TierReview, TierReviewResult
 from member_api.tiers.rules import TIER_NAMES, TierCode
@@ -61,6 +61,9 @@ async def review_member(
         else:
             facts = await load_facts(member, as_of, rules)
         new_tier = domain.tier_after_review(current, facts, rules)
+        if member.tier_since and member.tier_since >= start_of_business_day(review.review_date):
+            # Earned on or after the review date, on facts the review does not look at.
+            new_tier = max(new_tier, current, key=lambda tier: tier.rank)
         await TierReviewResult.create(
             review_id=review.id, member_id=member_id, from_tier=current, to_tier=new_tier
         )

@@ -31,7 +31,9 @@ def today(services: Services) -> date:
 
 async def lock_member(member_id: uuid.UUID) -> Member:
     """Lock the member's row for the rest of the transaction (serialises tier changes)."""
-    member = await Member.select_for_update().get_or_none(id=member_id)
+    # FOR NO KEY UPDATE: rows that reference the member (orders, redemptions) can still
+    # be inserted by others meanwhile, which avoids deadlocks with the ledger's locks.
+    member = await Member.select_for_update(no_key=True).get_or_none(id=member_id)
     if member is None:
         raise NotFound("UNKNOWN_MEMBER", "No member has that id.")
     return member
