@@ -11,8 +11,7 @@ import httpx
 from member_api.points import ledger
 from member_api.points.domain import Reason
 from member_api.services import Services
-from member_api.staff import service as staff_service
-from tests.support import gql, op
+from tests.support import gql, op, staff_token
 
 ADMIN = "/admin/graphql"
 CREATE_REWARD = """
@@ -27,17 +26,7 @@ mutation($input: CreateRewardInput!) {
 
 
 async def operator_token(client: httpx.AsyncClient, services: Services) -> str:
-    await staff_service.create_staff(
-        services, username="rewards-op", password="staff-pass-1", roles=["operator"]
-    )
-    body = await gql(
-        client,
-        'mutation { staffLogin(input: {username: "rewards-op", password: "staff-pass-1"}) {'
-        " ... on AuthTokens { accessToken } } }",
-        path=ADMIN,
-    )
-    token: str = body["data"]["staffLogin"]["accessToken"]
-    return token
+    return await staff_token(client, services, "rewards-op", ["operator"])
 
 
 async def create_reward(client: httpx.AsyncClient, token: str, **fields: Any) -> dict[str, Any]:

@@ -72,3 +72,25 @@ async def login(
 
 
 ME = "query { me { id displayName avatarUrl phoneMasked joinedAt referralCode } }"
+
+
+STAFF_LOGIN = """
+mutation($u: String!, $p: String!) {
+  staffLogin(input: {username: $u, password: $p}) { ... on AuthTokens { accessToken } }
+}
+"""
+
+
+async def staff_token(
+    client: httpx.AsyncClient, services: Any, username: str, roles: list[str]
+) -> str:
+    """Create a staff account with `roles` and sign it in on /admin/graphql."""
+    from member_api.staff import service as staff_service
+
+    await staff_service.create_staff(
+        services, username=username, password="staff-pass-1", roles=roles
+    )
+    variables = {"u": username, "p": "staff-pass-1"}
+    body = await gql(client, STAFF_LOGIN, variables, path="/admin/graphql")
+    token: str = body["data"]["staffLogin"]["accessToken"]
+    return token

@@ -11,10 +11,9 @@ import pytest
 
 from member_api.clock import FrozenClock
 from member_api.services import Services
-from member_api.staff import service as staff_service
 from member_api.tiers import service as tiers
 from tests.commerce_support import TIER_QUERY, days_ago, new_member, paid, refunded, send_event
-from tests.support import gql, op
+from tests.support import gql, op, staff_token
 
 ADMIN = "/admin/graphql"
 
@@ -156,21 +155,7 @@ async def test_a_burst_of_readers_computes_once(
 
 @pytest.fixture
 async def operator_token(client: httpx.AsyncClient, app: Any) -> str:
-    services: Services = app.state.services
-    await staff_service.create_staff(
-        services, username="ops", password="staff-pass-1", roles=["operator"]
-    )
-    await staff_service.create_staff(
-        services, username="mods", password="staff-pass-1", roles=["moderator"]
-    )
-    body = await gql(
-        client,
-        'mutation { staffLogin(input: {username: "ops", password: "staff-pass-1"}) {'
-        " ... on AuthTokens { accessToken } } }",
-        path=ADMIN,
-    )
-    token: str = body["data"]["staffLogin"]["accessToken"]
-    return token
+    return await staff_token(client, app.state.services, "ops", ["operator"])
 
 
 RECORD = """
@@ -210,15 +195,9 @@ async def test_staff_record_commerce_event(
 
 
 async def test_moderator_may_not_record_events(
-    client: httpx.AsyncClient, clock: FrozenClock, operator_token: str
+    client: httpx.AsyncClient, clock: FrozenClock, app: Any
 ) -> None:
-    body = await gql(
-        client,
-        'mutation { staffLogin(input: {username: "mods", password: "staff-pass-1"}) {'
-        " ... on AuthTokens { accessToken } } }",
-        path=ADMIN,
-    )
-    mod = body["data"]["staffLogin"]["accessToken"]
+    mod = await staff_token(client, app.state.services, "mods", ["moderator"])
     member_id, _ = await new_member(client, "13900000001")
     variables = {
         "input": {
