@@ -11,7 +11,7 @@ from member_api.checkin.service import check_in
 from member_api.clock import FrozenClock
 from member_api.commerce.domain import CommerceEventIn, EventType
 from member_api.commerce.service import apply_event
-from member_api.events.service import record_attendance
+from member_api.events.service import create_event, record_attendance
 from member_api.members import service as members
 from member_api.members.activity import mark_active
 from member_api.members.models import Member
@@ -82,6 +82,7 @@ async def seed_demo(services: Services) -> None:
     await _points_expiring_soon(services, staff_ids[StaffRole.OPERATOR])
     await _check_ins(services)
     await _rewards(services)
+    await _events(services)
     logger.info("demo data seeded: %d members, %d staff", len(DEMO_MEMBERS), len(StaffRole))
 
 
@@ -145,6 +146,23 @@ async def _rewards(services: Services) -> None:
             currency=ledger.CARBON,
         ),
     )
+
+
+async def _events(services: Services) -> None:
+    now = services.clock.now()
+    for days, title, city, seats, min_tier in (
+        (5, "箱包研习社 Bag care salon", "Shanghai", 20, None),
+        (12, "腕表收藏圈 Watch masterclass", "Beijing", 12, TierCode.GOLD),
+        (26, "高定风尚会 Couture evening", "Hangzhou", 8, TierCode.DIAMOND),
+    ):
+        await create_event(
+            services,
+            title=title,
+            city=city,
+            starts_at=now + timedelta(days=days),
+            seats=seats,
+            min_tier=min_tier,
+        )
 
 
 async def _activity(member_id: uuid.UUID, services: Services, *, days: int) -> None:

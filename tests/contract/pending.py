@@ -8,8 +8,6 @@ PENDING: frozenset[str] = frozenset(
     {
         # engagement.graphql
         "Tasks",
-        "UpcomingEvents",
-        "SignUpForEvent",
         # community.graphql
         "CommunityGroups",
         "GroupFeed",

@@ -141,3 +141,9 @@ def test_demo_streak_continues_today(server: str) -> None:
     before = call(server, "{ me { checkIn { checkedInToday streak } } }", {}, token)
     assert before["me"]["checkIn"] == {"checkedInToday": False, "streak": 6}
     assert call(server, op("CheckIn"), {}, token)["checkIn"]["streak"] == 7
+
+
+def test_demo_upcoming_events(server: str) -> None:
+    events = call(server, op("UpcomingEvents"), {"first": 10}, None)["events"]["edges"]
+    assert [e["node"]["city"] for e in events] == ["Shanghai", "Beijing", "Hangzhou"]
+    assert all(e["node"]["seatsLeft"] > 0 for e in events)

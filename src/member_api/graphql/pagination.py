@@ -49,19 +49,26 @@ def decode_cursor(cursor: str | None, size: int) -> list[Any] | None:
 
 
 async def newest_first_page(
-    query: QuerySet[M], *, first: int, after: str | None, time_field: str
+    query: QuerySet[M],
+    *,
+    first: int,
+    after: str | None,
+    time_field: str,
+    oldest_first: bool = False,
 ) -> tuple[list[tuple[str, M]], PageInfo]:
-    """A page of rows newest first, by (`time_field`, id); cursors neither skip nor repeat
-    a row when new rows arrive."""
+    """A page of rows newest (or oldest) first, by (`time_field`, id); cursors neither skip
+    nor repeat a row when new rows arrive."""
     check_first(first)
     position = decode_cursor(after, 2)
     if position is not None:
         at = _cursor_time(position[0])
         last = _cursor_pk(position[1], query.model)
-        older: dict[str, Any] = {f"{time_field}__lt": at}
-        same_time: dict[str, Any] = {time_field: at, "id__lt": last}
-        query = query.filter(Q(**older) | Q(**same_time))
-    rows = await query.order_by(f"-{time_field}", "-id").limit(first + 1)
+        op = "gt" if oldest_first else "lt"
+        beyond: dict[str, Any] = {f"{time_field}__{op}": at}
+        same_time: dict[str, Any] = {time_field: at, f"id__{op}": last}
+        query = query.filter(Q(**beyond) | Q(**same_time))
+    sign = "" if oldest_first else "-"
+    rows = await query.order_by(f"{sign}{time_field}", f"{sign}id").limit(first + 1)
     page = rows[:first]
     cursors = [
         encode_cursor(getattr(row, time_field).isoformat(), _cursor_id(row.pk)) for row in page

@@ -12,6 +12,7 @@ from strawberry.types import ExecutionContext
 
 from member_api.checkin.gql import CheckInMutation
 from member_api.commerce.gql import CommerceMutation
+from member_api.events.gql import EventAdminMutation, EventMutation, EventQuery
 from member_api.graphql.errors import ERROR_TYPES, ClientError
 from member_api.members.gql import MemberMutation, MemberQuery
 from member_api.rewards.gql import RewardAdminMutation, RewardMutation, RewardQuery
@@ -54,12 +55,12 @@ def _build(query: type, mutation: type) -> strawberry.Schema:
 
 
 @strawberry.type
-class Query(MemberQuery, RewardQuery):
+class Query(MemberQuery, RewardQuery, EventQuery):
     pass
 
 
 @strawberry.type
-class Mutation(MemberMutation, RewardMutation, CheckInMutation):
+class Mutation(MemberMutation, RewardMutation, CheckInMutation, EventMutation):
     pass
 
 
@@ -69,7 +70,9 @@ class AdminQuery(StaffQuery, TierAdminQuery):
 
 
 @strawberry.type(name="Mutation")
-class AdminMutation(StaffMutation, CommerceMutation, TierAdminMutation, RewardAdminMutation):
+class AdminMutation(
+    StaffMutation, CommerceMutation, TierAdminMutation, RewardAdminMutation, EventAdminMutation
+):
     pass
 
 

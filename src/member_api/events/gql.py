@@ -1,0 +1,192 @@
+"""Offline events in GraphQL: upcoming events, seats, sign-ups; staff create and record."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from member_api.errors import NotFound
+from member_api.events import service
+from member_api.events.models import EventSignup as SignupRow
+from member_api.events.models import OfflineEvent as EventRow
+from member_api.graphql.context import GqlInfo
+from member_api.graphql.errors import AnyError
+from member_api.graphql.pagination import PageInfo, newest_first_page
+from member_api.graphql.results import outcome
+from member_api.staff.domain import StaffRole
+from member_api.tiers.gql import TierCode
+from member_api.tiers.rules import TierCode as TierCodeValue
+
+
+def _uuid(value: str, code: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as exc:
+        raise NotFound(code, f"No {what} has that id.") from exc
+
+
+@strawberry.type
+class Event:
+    row: strawberry.Private[EventRow]
+    id: strawberry.ID
+    title: str
+    city: str
+    starts_at: datetime
+    seats: int
+    seats_left: int
+
+    @classmethod
+    def of(cls, row: EventRow) -> Event:
+        return cls(
+            row=row,
+            id=strawberry.ID(str(row.id)),
+            title=row.title,
+            city=row.city,
+            starts_at=row.starts_at,
+            seats=row.seats,
+            seats_left=row.seats - row.seats_taken,
+        )
+
+    @strawberry.field(description="Whether the signed-in member holds a seat.")
+    async def signed_up_by_me(self, info: GqlInfo) -> bool:
+        member_id = info.context.viewer_id()
+        if member_id is None:
+            return False
+        return await SignupRow.exists(event_id=self.row.id, member_id=member_id, status="ACTIVE")
+
+
+@strawberry.type
+class EventEdge:
+    cursor: str
+    node: Event
+
+
+@strawberry.type
+class EventConnection:
+    edges: list[EventEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class EventSignup:
+    id: strawberry.ID
+    status: str
+    event: Event
+
+
+@strawberry.input
+class SignUpForEventInput:
+    event_id: strawberry.ID
+
+
+SignupResult = Annotated[EventSignup | AnyError, strawberry.union("EventSignupResult")]
+
+
+async def _signup_of(row: SignupRow) -> EventSignup:
+    event = await EventRow.get(id=row.event_id)
+    return EventSignup(id=strawberry.ID(str(row.id)), status=row.status, event=Event.of(event))
+
+
+@strawberry.type
+class EventQuery:
+    @strawberry.field(description="Upcoming offline events, soonest first.")
+    async def events(
+        self, info: GqlInfo, first: int = 20, after: str | None = None
+    ) -> EventConnection:
+        query = EventRow.filter(starts_at__gt=info.context.services.clock.now())
+        rows, page_info = await newest_first_page(
+            query, first=first, after=after, time_field="starts_at", oldest_first=True
+        )
+        return EventConnection(
+            edges=[EventEdge(cursor=c, node=Event.of(r)) for c, r in rows], page_info=page_info
+        )
+
+
+@strawberry.type
+class EventMutation:
+    @strawberry.mutation(description="Take a seat at an event.")
+    async def sign_up_for_event(self, info: GqlInfo, input: SignUpForEventInput) -> SignupResult:
+        async def work() -> EventSignup:
+            member_id = await info.context.acting_member_id()
+            row = await service.sign_up(
+                info.context.services,
+                member_id=member_id,
+                event_id=_uuid(input.event_id, "UNKNOWN_EVENT", "event"),
+            )
+            return await _signup_of(row)
+
+        return await outcome(work(), lambda signup: signup)
+
+    @strawberry.mutation(description="Give the seat back.")
+    async def cancel_event_sign_up(self, info: GqlInfo, input: SignUpForEventInput) -> SignupResult:
+        async def work() -> EventSignup:
+            member_id = await info.context.acting_member_id()
+            row = await service.cancel_sign_up(
+                info.context.services,
+                member_id=member_id,
+                event_id=_uuid(input.event_id, "UNKNOWN_EVENT", "event"),
+            )
+            return await _signup_of(row)
+
+        return await outcome(work(), lambda signup: signup)
+
+
+@strawberry.input
+class CreateEventInput:
+    title: str
+    city: str
+    starts_at: datetime
+    seats: int
+    min_tier: TierCode | None = None
+
+
+@strawberry.input
+class RecordEventAttendanceInput:
+    event_id: strawberry.ID
+    member_id: strawberry.ID
+
+
+@strawberry.type
+class AttendanceRecorded:
+    recorded: bool = strawberry.field(description="False when it had been recorded already.")
+
+
+EventResult = Annotated[Event | AnyError, strawberry.union("EventResult")]
+AttendanceResult = Annotated[
+    AttendanceRecorded | AnyError, strawberry.union("RecordEventAttendanceResult")
+]
+
+
+@strawberry.type
+class EventAdminMutation:
+    @strawberry.mutation(description="Create an offline event (operators).")
+    async def create_event(self, info: GqlInfo, input: CreateEventInput) -> EventResult:
+        async def work() -> EventRow:
+            info.context.require_role(StaffRole.OPERATOR)
+            return await service.create_event(
+                info.context.services,
+                title=input.title,
+                city=input.city,
+                starts_at=input.starts_at,
+                seats=input.seats,
+                min_tier=TierCodeValue(input.min_tier.value) if input.min_tier else None,
+            )
+
+        return await outcome(work(), Event.of)
+
+    @strawberry.mutation(description="Record that a member attended (operators).")
+    async def record_event_attendance(
+        self, info: GqlInfo, input: RecordEventAttendanceInput
+    ) -> AttendanceResult:
+        async def work() -> bool:
+            info.context.require_role(StaffRole.OPERATOR)
+            return await service.record_event_attendance(
+                info.context.services,
+                event_id=_uuid(input.event_id, "UNKNOWN_EVENT", "event"),
+                member_id=_uuid(input.member_id, "UNKNOWN_MEMBER", "member"),
+            )
+
+        return await outcome(work(), lambda done: AttendanceRecorded(recorded=done))
