@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Annotated
 
 import strawberry
 
-from member_api.errors import NotFound
 from member_api.events import service
 from member_api.events.models import EventSignup as SignupRow
 from member_api.events.models import OfflineEvent as EventRow
 from member_api.graphql.context import GqlInfo
 from member_api.graphql.errors import AnyError
+from member_api.graphql.ids import parse_id
 from member_api.graphql.pagination import PageInfo, newest_first_page
 from member_api.graphql.results import outcome
 from member_api.staff.domain import StaffRole
 from member_api.tiers.gql import TierCode
 from member_api.tiers.rules import TierCode as TierCodeValue
-
-
-def _uuid(value: str, code: str, what: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError as exc:
-        raise NotFound(code, f"No {what} has that id.") from exc
 
 
 @strawberry.type
@@ -114,7 +106,7 @@ class EventMutation:
             row = await service.sign_up(
                 info.context.services,
                 member_id=member_id,
-                event_id=_uuid(input.event_id, "UNKNOWN_EVENT", "event"),
+                event_id=parse_id(input.event_id, code="UNKNOWN_EVENT", what="event"),
             )
             return await _signup_of(row)
 
@@ -127,7 +119,7 @@ class EventMutation:
             row = await service.cancel_sign_up(
                 info.context.services,
                 member_id=member_id,
-                event_id=_uuid(input.event_id, "UNKNOWN_EVENT", "event"),
+                event_id=parse_id(input.event_id, code="UNKNOWN_EVENT", what="event"),
             )
             return await _signup_of(row)
 
@@ -185,8 +177,8 @@ class EventAdminMutation:
             info.context.require_role(StaffRole.OPERATOR)
             return await service.record_event_attendance(
                 info.context.services,
-                event_id=_uuid(input.event_id, "UNKNOWN_EVENT", "event"),
-                member_id=_uuid(input.member_id, "UNKNOWN_MEMBER", "member"),
+                event_id=parse_id(input.event_id, code="UNKNOWN_EVENT", what="event"),
+                member_id=parse_id(input.member_id, code="UNKNOWN_MEMBER", what="member"),
             )
 
         return await outcome(work(), lambda done: AttendanceRecorded(recorded=done))

@@ -9,9 +9,10 @@ from typing import Annotated
 
 import strawberry
 
-from member_api.errors import InvalidInput, NotFound
+from member_api.errors import InvalidInput
 from member_api.graphql.context import GqlInfo
 from member_api.graphql.errors import AnyError
+from member_api.graphql.ids import parse_id
 from member_api.graphql.pagination import PageInfo, newest_first_page
 from member_api.graphql.results import outcome
 from member_api.points import service as points_service
@@ -36,13 +37,6 @@ class RewardKind(Enum):
 class RewardCurrency(Enum):
     POINTS = "POINTS"
     CARBON = "CARBON"
-
-
-def _uuid(value: str, code: str, what: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError as exc:
-        raise NotFound(code, f"No {what} has that id.") from exc
 
 
 @strawberry.type
@@ -188,7 +182,7 @@ class RewardMutation:
             return await service.redeem(
                 info.context.services,
                 member_id=member_id,
-                reward_id=_uuid(input.reward_id, "UNKNOWN_REWARD", "reward"),
+                reward_id=parse_id(input.reward_id, code="UNKNOWN_REWARD", what="reward"),
                 quantity=input.quantity,
                 idempotency_key=input.idempotency_key,
             )
@@ -204,7 +198,9 @@ class RewardMutation:
             return await service.cancel(
                 info.context.services,
                 member_id=member_id,
-                redemption_id=_uuid(input.redemption_id, "UNKNOWN_REDEMPTION", "redemption"),
+                redemption_id=parse_id(
+                    input.redemption_id, code="UNKNOWN_REDEMPTION", what="redemption"
+                ),
             )
 
         return await outcome(work(), Redemption.of)
@@ -299,7 +295,7 @@ class RewardAdminMutation:
                 active_from=input.active_from,
                 active_until=input.active_until,
             )
-            reward_id = _uuid(input.reward_id, "UNKNOWN_REWARD", "reward")
+            reward_id = parse_id(input.reward_id, code="UNKNOWN_REWARD", what="reward")
             return await service.update_reward(info.context.services, reward_id, changes)
 
         return await outcome(work(), Reward.of)
@@ -308,7 +304,7 @@ class RewardAdminMutation:
     async def adjust_points(self, info: GqlInfo, input: AdjustPointsInput) -> AdjustPointsResult:
         async def work() -> int:
             staff_id = info.context.require_role(StaffRole.OPERATOR)
-            member_id = _uuid(input.member_id, "UNKNOWN_MEMBER", "member")
+            member_id = parse_id(input.member_id, code="UNKNOWN_MEMBER", what="member")
             return await points_service.adjust_points(
                 info.context.services,
                 member_id=member_id,

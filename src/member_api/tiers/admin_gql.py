@@ -9,9 +9,10 @@ from typing import Annotated
 import strawberry
 
 from member_api.compliance.models import AmlFlag as AmlFlagRow
-from member_api.errors import DomainError, InvalidInput
+from member_api.errors import DomainError
 from member_api.graphql.context import GqlInfo
 from member_api.graphql.errors import AnyError, ClientError
+from member_api.graphql.ids import parse_id
 from member_api.graphql.pagination import PageInfo, newest_first_page
 from member_api.graphql.results import outcome
 from member_api.members.models import Member
@@ -23,10 +24,7 @@ from member_api.tiers.rules import TierCode
 
 
 def parse_member_id(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError as exc:
-        raise InvalidInput("UNKNOWN_MEMBER", "No member has that id.", field="memberId") from exc
+    return parse_id(value, code="UNKNOWN_MEMBER", what="member")
 
 
 @strawberry.type(description="A member as staff see them in tier operations.")
