@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from member_api.checkin.gql import CheckInMutation
@@ -15,7 +16,13 @@ from member_api.commerce.gql import CommerceMutation
 from member_api.events.gql import EventAdminMutation, EventMutation, EventQuery
 from member_api.graphql.errors import ERROR_TYPES, ClientError
 from member_api.members.gql import MemberMutation, MemberQuery
-from member_api.rewards.gql import RewardAdminMutation, RewardMutation, RewardQuery
+from member_api.rewards.gql import (
+    QUANTITY_SCALAR,
+    Quantity,
+    RewardAdminMutation,
+    RewardMutation,
+    RewardQuery,
+)
 from member_api.staff.gql import StaffMutation, StaffQuery
 from member_api.tiers.admin_gql import TierAdminMutation, TierAdminQuery
 
@@ -47,6 +54,7 @@ def _masking() -> MaskErrors:
 
 def _build(query: type, mutation: type) -> strawberry.Schema:
     return _Schema(
+        config=StrawberryConfig(scalar_map={Quantity: QUANTITY_SCALAR}),
         query=query,
         mutation=mutation,
         types=list(ERROR_TYPES),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from tortoise.expressions import F, Q
 from tortoise.functions import Sum
@@ -235,19 +235,15 @@ async def expire_lots(as_of: date, *, at: datetime) -> int:
 async def balance(
     member_id: uuid.UUID, currency: str = POINTS, *, as_of: date | None = None
 ) -> tuple[int, int]:
-    """(balance, debt): the unexpired lots' remainders less the debt, on `as_of`."""
+    """(balance, debt): the lots' remainders less the debt; with `as_of`, only lots not
+    yet expired on that date count (what the member can spend)."""
     account = await LedgerAccount.get_or_none(member_id=member_id, currency=currency)
     if account is None:
         return 0, 0
-    today = business_date(datetime.now(UTC)) if as_of is None else as_of
-    row = (
-        await LedgerLot.filter(
-            Q(expires_on__isnull=True) | Q(expires_on__gt=today), account_id=account.id
-        )
-        .annotate(total=Sum("remaining"))
-        .first()
-        .values("total")
-    )
+    lots = LedgerLot.filter(account_id=account.id)
+    if as_of is not None:
+        lots = lots.filter(Q(expires_on__isnull=True) | Q(expires_on__gt=as_of))
+    row = await lots.annotate(total=Sum("remaining")).first().values("total")
     return int((row or {}).get("total") or 0) - int(account.debt), int(account.debt)
 
 
