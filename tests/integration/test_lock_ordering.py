@@ -75,3 +75,39 @@ async def test_first_activity_of_the_day_during_a_commerce_event(
         *(record_activity(services, m) for m in members),
     )
     assert await ActivityDay.all().count() == 20
+
+
+async def test_fifty_service_calls_for_the_last_unit_have_one_winner(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    from member_api.points import ledger
+    from member_api.rewards.models import Redemption, Reward
+
+    services = app.state.services
+    staff = await operator_token(client, services)
+    reward = await create_reward(client, staff, pointsPrice=10, stock=1)
+    members = []
+    for n in range(50):
+        member_id, _ = await new_member(client, f"1391000{n:04d}")
+        await give_points(member_id, 10)
+        members.append(uuid.UUID(member_id))
+
+    async def attempt(member: uuid.UUID) -> str:
+        try:
+            await rewards.redeem(
+                services,
+                member_id=member,
+                reward_id=uuid.UUID(reward["id"]),
+                quantity=1,
+                idempotency_key="k",
+            )
+        except DomainError as exc:
+            return exc.code
+        return "ok"
+
+    results = await asyncio.gather(*(attempt(m) for m in members))
+    assert sorted(results) == ["OUT_OF_STOCK"] * 49 + ["ok"]
+    assert (await Reward.get(id=reward["id"])).stock == 0
+    assert await Redemption.all().count() == 1
+    balances = [(await ledger.balance(m))[0] for m in members]
+    assert sorted(balances) == [0] + [10] * 49
