@@ -7,6 +7,7 @@ MEMBER_API_REQUIRE_SERVICES=1 (set by .ci/run), which turns the skip into a fail
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 import uuid
@@ -116,6 +117,16 @@ async def _flush_redis() -> None:
             await client.delete(*keys)
     finally:
         await client.aclose()
+
+
+@pytest.fixture(autouse=True)
+def keep_logging_handlers() -> Iterator[None]:
+    """`member-api` commands configure logging for the process; undo that after a test."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -190,10 +190,11 @@ async def test_review_killed_halfway_then_rerun_ends_as_one_clean_run(
     async def crashing(*args: Any, **kwargs: Any) -> bool:
         nonlocal calls
         calls += 1
-        if calls == 13 and crash == "before_member":
+        this_call = calls  # members run in parallel lanes: remember which call this is
+        if this_call == 13 and crash == "before_member":
             raise RuntimeError("killed")
         changed = await real_review_member(*args, **kwargs)
-        if calls == 13:
+        if this_call == 13:
             raise RuntimeError("killed")  # after the member's transaction committed
         return changed
 
