@@ -28,6 +28,7 @@ MODEL_MODULES = [
     "member_api.rewards.models",
     "member_api.checkin.models",
     "member_api.badges.models",
+    "member_api.tasks.models",
 ]
 MIGRATIONS_MODULE = "migrations"
 

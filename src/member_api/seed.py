@@ -21,6 +21,7 @@ from member_api.rewards.service import RewardDraft, RewardKind, create_reward
 from member_api.services import Services
 from member_api.staff import service as staff
 from member_api.staff.domain import StaffRole
+from member_api.tasks.service import share_authentication
 from member_api.tiers import service as tiers
 from member_api.tiers.domain import business_date
 from member_api.tiers.rules import TierCode
@@ -81,6 +82,7 @@ async def seed_demo(services: Services) -> None:
     )
     await _points_expiring_soon(services, staff_ids[StaffRole.OPERATOR])
     await _check_ins(services)
+    await _tasks(services)
     await _rewards(services)
     await _events(services)
     logger.info("demo data seeded: %d members, %d staff", len(DEMO_MEMBERS), len(StaffRole))
@@ -94,6 +96,31 @@ async def _check_ins(services: Services) -> None:
         for back in range(6, 0, -1):
             day = dataclasses.replace(services, clock=FrozenClock(now - timedelta(days=back)))
             await check_in(day, member_id=member.id)
+
+
+async def _tasks(services: Services) -> None:
+    """Tasks in progress: profiles completed by most, authentications (and one share) by some."""
+    now = services.clock.now()
+    for n, phone in enumerate(("13800000002", "13800000003", "13800000004", "13800000005")):
+        member = await Member.get(phone_index=members.phone_index(services, phone))
+        await members.update_profile(
+            services, member_id=member.id, avatar_url=f"https://img.example.com/avatars/{n}.png"
+        )
+        for k in range(n):
+            await apply_event(
+                services,
+                CommerceEventIn(
+                    event_id=f"demo-auth-{phone}-{k + 1}",
+                    type=EventType.AUTHENTICATION_COMPLETED,
+                    occurred_at=now - timedelta(days=40 - k),
+                    member_id=member.id,
+                    amount_fen=None,
+                    item_public_id=f"demo-item-{phone[-2:]}-{k + 1}",
+                ),
+                source="seed",
+            )
+    sharer = await Member.get(phone_index=members.phone_index(services, "13800000005"))
+    await share_authentication(services, member_id=sharer.id, item_public_id="demo-item-05-1")
 
 
 async def _points_expiring_soon(services: Services, staff_id: uuid.UUID) -> None:

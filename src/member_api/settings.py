@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from member_api.points.domain import PointsRules
+from member_api.tasks.domain import TaskRules
 from member_api.tiers.rules import TierRules
 
 Environment = Literal["development", "production"]
@@ -124,10 +125,13 @@ class Settings:
     miniprogram_timeout_seconds: float = 5.0
 
     graphiql: bool = True
+    # Where the public provenance pages live (printed in QR codes and share links).
+    public_base_url: str = "http://127.0.0.1:8000"
 
     commerce_webhook_secret: str = field(default="dev-commerce-secret", repr=False)
     tier_rules: TierRules = field(default_factory=TierRules)
     points_rules: PointsRules = field(default_factory=PointsRules)
+    task_rules: TaskRules = field(default_factory=TaskRules)
     carbon_credits_per_consignment: int = 10
     aml_single_order_above_fen: int = 5_000_000
     aml_monthly_total_above_fen: int = 20_000_000
@@ -168,6 +172,8 @@ class Settings:
             raise SettingsError("production needs its own COMMERCE_WEBHOOK_SECRET")
         if self.miniprogram_app_secret == "dev-app-secret":
             raise SettingsError("production needs MINIPROGRAM_APP_SECRET")
+        if not self.public_base_url.startswith("https://"):
+            raise SettingsError("production needs PUBLIC_BASE_URL starting with https://")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -206,6 +212,7 @@ class Settings:
             miniprogram_app_secret=env.get("MINIPROGRAM_APP_SECRET", "dev-app-secret"),
             miniprogram_timeout_seconds=_float(env, "MINIPROGRAM_TIMEOUT_SECONDS", 5.0),
             graphiql=_bool(env, "GRAPHIQL", not production),
+            public_base_url=env.get("PUBLIC_BASE_URL", cls.public_base_url).rstrip("/"),
             commerce_webhook_secret=env.get(
                 "COMMERCE_WEBHOOK_SECRET", "" if production else "dev-commerce-secret"
             ),
@@ -213,6 +220,11 @@ class Settings:
             points_rules=PointsRules(
                 points_per_yuan=_int(env, "POINTS_PER_YUAN", 1),
                 expiry_months=_int(env, "POINTS_EXPIRY_MONTHS", 36),
+            ),
+            task_rules=TaskRules(
+                new_member_days=_int(env, "NEW_MEMBER_TASK_DAYS", 7),
+                new_member_interactions=_int(env, "NEW_MEMBER_TASK_INTERACTIONS", 3),
+                welcome_points=_int(env, "WELCOME_POINTS", 100),
             ),
             carbon_credits_per_consignment=_int(env, "CARBON_CREDITS_PER_CONSIGNMENT", 10),
             aml_single_order_above_fen=_int(env, "AML_SINGLE_ORDER_ABOVE_FEN", 5_000_000),

@@ -7,7 +7,6 @@ A test fails when a listed operation starts to validate, so it cannot go stale.
 PENDING: frozenset[str] = frozenset(
     {
         # engagement.graphql
-        "Tasks",
         # community.graphql
         "CommunityGroups",
         "GroupFeed",

@@ -147,3 +147,11 @@ def test_demo_upcoming_events(server: str) -> None:
     events = call(server, op("UpcomingEvents"), {"first": 10}, None)["events"]["edges"]
     assert [e["node"]["city"] for e in events] == ["Shanghai", "Beijing", "Hangzhou"]
     assert all(e["node"]["seatsLeft"] > 0 for e in events)
+
+
+def test_demo_tasks_in_progress(server: str) -> None:
+    variables = {"input": {"phone": "13800000005", "password": "demo-pass-1"}}
+    token = call(server, op("Login"), variables)["login"]["accessToken"]
+    tasks = call(server, op("Tasks"), {}, token)["me"]["tasks"]
+    done = {task["code"] for task in tasks if task["completed"]}
+    assert done == {"COMPLETE_PROFILE", "FIRST_AUTHENTICATION", "SHARE_AUTHENTICATION"}

@@ -32,6 +32,7 @@ def _production_env(**extra: str) -> dict[str, str]:
         "JWT_PRIVATE_KEY": _pem(),
         "DATA_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
         "MINIPROGRAM_APP_SECRET": "real-secret",
+        "PUBLIC_BASE_URL": "https://member.example.com",
     }
     env.update(extra)
     return env
@@ -67,7 +68,9 @@ def test_production_with_real_keys_starts() -> None:
     create_app(settings)
 
 
-@pytest.mark.parametrize("missing", ["JWT_PRIVATE_KEY", "DATA_KEY", "MINIPROGRAM_APP_SECRET"])
+@pytest.mark.parametrize(
+    "missing", ["JWT_PRIVATE_KEY", "DATA_KEY", "MINIPROGRAM_APP_SECRET", "PUBLIC_BASE_URL"]
+)
 def test_production_refuses_missing_secrets(missing: str) -> None:
     env = _production_env()
     del env[missing]

@@ -18,6 +18,8 @@ from member_api.errors import Conflict, InvalidInput
 from member_api.points import service as points
 from member_api.points.domain import Reason
 from member_api.services import Services
+from member_api.tasks import service as tasks
+from member_api.tasks.domain import Action
 from member_api.tiers.domain import add_months, business_date
 
 
@@ -50,6 +52,9 @@ async def check_in(services: Services, *, member_id: uuid.UUID) -> CheckInResult
                 streak=streak,
                 points=reward,
                 created_at=services.clock.now(),
+            )
+            await tasks.record(
+                services, member_id=member_id, action=Action.CHECK_IN, reference=today.isoformat()
             )
             await points.credit_activity(
                 services,

@@ -19,6 +19,8 @@ from member_api.members.activity import bump_facts_version, mark_active
 from member_api.members.models import Member
 from member_api.points import service as points
 from member_api.services import Services
+from member_api.tasks import service as tasks_service
+from member_api.tasks.domain import Action
 from member_api.tiers import service as tiers
 from member_api.tiers.domain import business_date
 from member_api.tiers.rules import TierCode
@@ -58,6 +60,12 @@ async def apply_event(services: Services, event: CommerceEventIn, *, source: str
                 ).count()
                 await badges.award_reached(
                     member.id, Counter.AUTHENTICATIONS, done, at=services.clock.now()
+                )
+                await tasks_service.record(
+                    services,
+                    member_id=member.id,
+                    action=Action.AUTHENTICATION,
+                    reference=event.event_id,
                 )
             elif event.type is EventType.CONSIGNMENT_COMPLETED:
                 await points.credit_carbon_for_consignment(

@@ -16,6 +16,8 @@ from member_api.members.models import Member
 from member_api.points import service as points
 from member_api.points.domain import Reason
 from member_api.services import Services
+from member_api.tasks import service as tasks
+from member_api.tasks.domain import Action
 from member_api.tiers import service as tiers
 from member_api.tiers.domain import business_date
 from member_api.tiers.rules import TierCode
@@ -112,6 +114,9 @@ async def sign_up(services: Services, *, member_id: uuid.UUID, event_id: uuid.UU
                 if not reopened:
                     raise Conflict("ALREADY_SIGNED_UP", "You have a seat at this event already.")
                 signup.status = "ACTIVE"
+            await tasks.record(
+                services, member_id=member_id, action=Action.EVENT_SIGN_UP, reference=str(event.id)
+            )
             seated = await OfflineEvent.filter(id=event.id, seats_taken__lt=F("seats")).update(
                 seats_taken=F("seats_taken") + 1
             )

@@ -24,6 +24,7 @@ from member_api.rewards.gql import (
     RewardQuery,
 )
 from member_api.staff.gql import StaffMutation, StaffQuery
+from member_api.tasks.gql import TaskMutation
 from member_api.tiers.admin_gql import TierAdminMutation, TierAdminQuery
 
 logger = logging.getLogger("member_api.graphql")
@@ -68,7 +69,7 @@ class Query(MemberQuery, RewardQuery, EventQuery):
 
 
 @strawberry.type
-class Mutation(MemberMutation, RewardMutation, CheckInMutation, EventMutation):
+class Mutation(MemberMutation, RewardMutation, CheckInMutation, EventMutation, TaskMutation):
     pass
 
 

@@ -28,6 +28,7 @@ from member_api.points import ledger
 from member_api.points.gql import Points, points_of
 from member_api.rewards.gql import RedemptionConnection, redemptions_page
 from member_api.rights import service as rights_service
+from member_api.tasks.gql import CouponType, TaskType, coupons_of, tasks_of
 from member_api.tiers import service as tiers
 from member_api.tiers.domain import business_date
 from member_api.tiers.gql import RightType, Tier, TierChange, TierProgress
@@ -108,6 +109,14 @@ class MemberType:
             BadgeType(code=r.code, name=badge_names.get(r.code, r.code), earned_at=r.earned_at)
             for r in rows
         ]
+
+    @strawberry.field(description="The task catalogue with the member's progress.")
+    async def tasks(self, info: GqlInfo) -> list[TaskType]:
+        return await tasks_of(info, self.row)
+
+    @strawberry.field(description="Coupons the member holds, newest first.")
+    async def coupons(self) -> list[CouponType]:
+        return await coupons_of(self.row)
 
     @strawberry.field(description="Today's check-in and the running streak.")
     async def check_in(self, info: GqlInfo) -> CheckInStatusType:

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from member_api.auth.passwords import check_password_policy
 from member_api.auth.sessions import IssuedTokens
@@ -13,6 +14,8 @@ from member_api.errors import Conflict, InvalidInput, NotAuthenticated
 from member_api.members import domain
 from member_api.members.models import Member
 from member_api.services import Services
+from member_api.tasks import service as tasks
+from member_api.tasks.domain import Action
 from member_api.tiers import service as tiers
 
 PHONE_CONTEXT = "member.phone"
@@ -161,7 +164,14 @@ async def update_profile(
     if avatar_url is not None:
         member.avatar_url = domain.clean_avatar_url(avatar_url)
     member.updated_at = services.clock.now()
-    await member.save()
+    async with in_transaction():
+        # Only the profile's own columns: a save of the whole row could undo a tier
+        # change committed meanwhile.
+        await member.save(update_fields=["display_name", "avatar_url", "updated_at"])
+        if member.display_name and member.avatar_url:
+            await tasks.record(
+                services, member_id=member.id, action=Action.PROFILE_COMPLETED, reference="profile"
+            )
     return member
 
 

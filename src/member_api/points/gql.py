@@ -25,7 +25,7 @@ class PointsEntry:
     id: strawberry.ID
     delta: int
     reason: str = strawberry.field(
-        description="SPEND, CHECK_IN, POST, EVENT, REFERRAL, QUIZ, REDEMPTION, CANCELLATION, "
+        description="SPEND, CHECK_IN, POST, EVENT, REFERRAL, QUIZ, TASK, REDEMPTION, CANCELLATION, "
         "REFUND_REVERSAL, EXPIRY or ADJUSTMENT."
     )
     occurred_at: datetime
