@@ -15,51 +15,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import socket
-import subprocess
 import sys
-import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import asyncpg
-import httpx
+
+sys.path.insert(0, str(Path(__file__).parent))
+from harness import BARE_SCRIPT, measure, register_members, servers
 
 REDEEM = """mutation RedeemReward($input: RedeemRewardInput!) {
   redeemReward(input: $input) { __typename ... on Redemption { id } ... on Error { code } }
 }"""
-BARE_APP = """
-from starlette.applications import Starlette
-from starlette.responses import JSONResponse
-from starlette.routing import Route
-
-async def hello(request):
-    await request.body()
-    return JSONResponse({"data": {"ok": True}})
-
-app = Starlette(routes=[Route("/graphql", hello, methods=["POST"])])
-"""
 INITIAL_STOCK = 1_000_000
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait(url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise SystemExit(f"{url} did not start")
 
 
 WRK_SCRIPT = """
@@ -80,78 +49,6 @@ request = function()
     {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token}, body)
 end
 """
-BARE_SCRIPT = """
-wrk.method = "POST"
-wrk.body = '{"query": "{ ok }"}'
-wrk.headers["Content-Type"] = "application/json"
-"""
-
-
-def _wrk(url: str, script: str, concurrency: int, seconds: float) -> str:
-    path = Path(f"/tmp/wrk_{uuid.uuid4().hex}.lua")
-    path.write_text(script)
-    try:
-        command = [
-            "taskset",
-            "-c",
-            "1",
-            "wrk",
-            "-t",
-            "2",
-            "-c",
-            str(concurrency),
-            "-d",
-            f"{seconds:.0f}s",
-            "--latency",
-            "-s",
-            str(path),
-            url,
-        ]
-        return subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    finally:
-        path.unlink(missing_ok=True)
-
-
-def _ms(text: str) -> float:
-    """wrk's '812.00us', '3.45ms' or '1.20s' in milliseconds."""
-    for unit, scale in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
-        if text.endswith(unit):
-            return float(text.removesuffix(unit)) * scale
-    return float(text)
-
-
-def _report(name: str, output: str) -> float:
-    lines = output.splitlines()
-    rps = float(next(line for line in lines if "Requests/sec" in line).split()[-1])
-    latency = {
-        line.split()[0]: line.split()[1] for line in lines if line.strip()[:3] in ("50%", "99%")
-    }
-    non_2xx = next((line.split()[-1] for line in lines if "Non-2xx" in line), "0")
-    print(
-        f"{name:>10}: {rps:8.0f} req/s  p50 {_ms(latency['50%']):7.2f} ms  "
-        f"p99 {_ms(latency['99%']):7.2f} ms  non-2xx {non_2xx}"
-    )
-    return rps
-
-
-async def _setup(base: str, members: int) -> list[str]:
-    """Members, registered over the API; returns their access tokens."""
-    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
-        tokens = []
-        for n in range(members):
-            variables = {"input": {"phone": f"1370{n:07d}", "password": "bench-pass-1"}}
-            body = (
-                await client.post(
-                    "/graphql",
-                    json={
-                        "query": "mutation($input: RegisterInput!) { register(input: $input) "
-                        "{ ... on AuthTokens { accessToken } } }",
-                        "variables": variables,
-                    },
-                )
-            ).json()
-            tokens.append(body["data"]["register"]["accessToken"])
-    return tokens
 
 
 async def _grant(url: str, reward_id: uuid.UUID) -> None:
@@ -215,70 +112,22 @@ async def _check(url: str, reward_id: uuid.UUID) -> None:
 
 
 async def main(seconds: float, concurrency: int, members: int, admin_url: str) -> None:
-    name = f"member_api_bench_{uuid.uuid4().hex[:8]}"
-    db_url = urlsplit(admin_url)._replace(path=f"/{name}").geturl()
-    admin = await asyncpg.connect(admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    api_port, bare_port = _port(), _port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": db_url,
-        "CACHE_URL": "redis://127.0.0.1:6379/14",
-        "PORT": str(api_port),
-        "LOG_LEVEL": "WARNING",
-        "GRAPHIQL": "0",
-    }
-    bare_file = Path(f"/tmp/bare_{name}.py")
-    bare_file.write_text(BARE_APP)
-    processes = []
-    try:
-        subprocess.run([sys.executable, "-m", "member_api.cli", "migrate"], env=env, check=True)
-        processes.append(
-            subprocess.Popen(
-                ["taskset", "-c", "0", sys.executable, "-m", "member_api.cli", "serve"], env=env
-            )
-        )
-        processes.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    f"bare_{name}:app",
-                    "--port",
-                    str(bare_port),
-                    "--log-level",
-                    "warning",
-                    "--app-dir",
-                    "/tmp",
-                ],
-            )
-        )
-        api, bare = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{bare_port}"
-        _wait(f"{api}/healthz")
-        _wait(f"{bare}/graphql")
-        tokens = await _setup(api, members)
+    async with servers(admin_url) as running:
+        tokens = await register_members(running.api, members)
         reward_id = uuid.uuid4()
-        await _grant(db_url, reward_id)
+        await _grant(running.database_url, reward_id)
         script = WRK_SCRIPT % {
             "tokens": ", ".join(f'"{t}"' for t in tokens),
             "query": json.dumps(" ".join(REDEEM.split())),
             "reward": reward_id,
         }
         print(f"concurrency {concurrency}, {seconds:.0f} s each after a 3 s warm-up")
-        _wrk(f"{bare}/graphql", BARE_SCRIPT, concurrency, 3)
-        baseline = _report("starlette", _wrk(f"{bare}/graphql", BARE_SCRIPT, concurrency, seconds))
-        _wrk(f"{api}/graphql", script, concurrency, 3)
-        rps = _report("redeem", _wrk(f"{api}/graphql", script, concurrency, seconds))
+        baseline = measure(
+            "starlette", f"{running.bare}/graphql", BARE_SCRIPT, concurrency, seconds
+        )
+        rps = measure("redeem", f"{running.api}/graphql", script, concurrency, seconds)
         print(f"     ratio: redeem / starlette = {rps / baseline:.3f}")
-        await _check(db_url, reward_id)
-    finally:
-        for process in processes:
-            process.terminate()
-            process.wait(timeout=30)
-        bare_file.unlink(missing_ok=True)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        await _check(running.database_url, reward_id)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ MODEL_MODULES = [
     "member_api.checkin.models",
     "member_api.badges.models",
     "member_api.tasks.models",
+    "member_api.community.models",
 ]
 MIGRATIONS_MODULE = "migrations"
 

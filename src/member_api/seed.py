@@ -11,6 +11,8 @@ from member_api.checkin.service import check_in
 from member_api.clock import FrozenClock
 from member_api.commerce.domain import CommerceEventIn, EventType
 from member_api.commerce.service import apply_event
+from member_api.community import service as community
+from member_api.community.domain import QuizVerdict
 from member_api.events.service import create_event, record_attendance
 from member_api.members import service as members
 from member_api.members.activity import mark_active
@@ -83,6 +85,7 @@ async def seed_demo(services: Services) -> None:
     await _points_expiring_soon(services, staff_ids[StaffRole.OPERATOR])
     await _check_ins(services)
     await _tasks(services)
+    await _community(services)
     await _rewards(services)
     await _events(services)
     logger.info("demo data seeded: %d members, %d staff", len(DEMO_MEMBERS), len(StaffRole))
@@ -121,6 +124,70 @@ async def _tasks(services: Services) -> None:
             )
     sharer = await Member.get(phone_index=members.phone_index(services, "13800000005"))
     await share_authentication(services, member_id=sharer.id, item_public_id="demo-item-05-1")
+
+
+DEMO_GROUPS = [
+    ("bag-study-club", "箱包研习社 Bag Study Club", "Hermès, Chanel and friends.", "13800000004"),
+    ("watch-collectors", "腕表收藏圈 Watch Collectors", "Movements and papers.", "13800000005"),
+    ("couture-circle", "高定风尚会 Couture Circle", "Runway pieces, worn.", "13800000003"),
+]
+DEMO_POSTS = [
+    ("bag-study-club", "13800000004", "How to read a date stamp on a 2019 Kelly."),
+    ("bag-study-club", "13800000003", "Found a Lady Dior in great shape this week."),
+    ("bag-study-club", "13800000002", "First post here: what should I check on stitching?"),
+    ("watch-collectors", "13800000005", "Service papers matter more than the box."),
+    ("watch-collectors", "13800000004", "A Nautilus 5711 arrived at the authentication centre."),
+    ("couture-circle", "13800000003", "Archive Margiela: how we date the labels."),
+]
+
+
+async def _community(services: Services) -> None:
+    """The three groups, each owned by a KOC, with posts, comments, likes and a quiz."""
+    now = services.clock.now()
+
+    async def member_id(phone: str) -> uuid.UUID:
+        return (await Member.get(phone_index=members.phone_index(services, phone))).id
+
+    groups = {}
+    for slug, name, description, owner in DEMO_GROUPS:
+        group = await community.create_group(
+            services, slug=slug, name=name, description=description, owner_id=await member_id(owner)
+        )
+        groups[slug] = group.id
+        for phone, *_ in DEMO_MEMBERS:
+            await community.join_group(
+                services, member_id=await member_id(phone), group_id=group.id
+            )
+    for n, (slug, phone, body) in enumerate(DEMO_POSTS):
+        at = dataclasses.replace(
+            services, clock=FrozenClock(now - timedelta(hours=2 * (len(DEMO_POSTS) - n)))
+        )
+        post = await community.create_post(
+            at, member_id=await member_id(phone), group_id=groups[slug], body=body, image_urls=[]
+        )
+        for liker, *_ in DEMO_MEMBERS[: n + 1]:
+            await community.like_post(at, member_id=await member_id(liker), post_id=post.id)
+        if n % 2 == 0:
+            await community.comment_on_post(
+                at,
+                member_id=await member_id("13800000001"),
+                post_id=post.id,
+                body="Thanks, useful!",
+            )
+    quiz = await community.create_post(
+        services,
+        member_id=await member_id("13800000004"),
+        group_id=groups["bag-study-club"],
+        body="每周一鉴 Weekly quiz: this Birkin 30 came in last week.",
+        image_urls=["https://img.example.com/quiz/birkin-30-front.jpg"],
+        quiz_question="Genuine or counterfeit?",
+    )
+    await community.answer_quiz(
+        services,
+        member_id=await member_id("13800000003"),
+        post_id=quiz.id,
+        verdict=QuizVerdict.GENUINE,
+    )
 
 
 async def _points_expiring_soon(services: Services, staff_id: uuid.UUID) -> None:

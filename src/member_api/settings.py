@@ -12,6 +12,7 @@ from typing import Literal
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from member_api.community.domain import CommunityRules
 from member_api.points.domain import PointsRules
 from member_api.tasks.domain import TaskRules
 from member_api.tiers.rules import TierRules
@@ -93,6 +94,13 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _words(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A comma-separated list; unset keeps the default, empty means none."""
+    if value is None:
+        return default
+    return tuple(word.strip() for word in value.split(",") if word.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     environment: Environment = "development"
@@ -132,6 +140,7 @@ class Settings:
     tier_rules: TierRules = field(default_factory=TierRules)
     points_rules: PointsRules = field(default_factory=PointsRules)
     task_rules: TaskRules = field(default_factory=TaskRules)
+    community_rules: CommunityRules = field(default_factory=CommunityRules)
     carbon_credits_per_consignment: int = 10
     aml_single_order_above_fen: int = 5_000_000
     aml_monthly_total_above_fen: int = 20_000_000
@@ -225,6 +234,14 @@ class Settings:
                 new_member_days=_int(env, "NEW_MEMBER_TASK_DAYS", 7),
                 new_member_interactions=_int(env, "NEW_MEMBER_TASK_INTERACTIONS", 3),
                 welcome_points=_int(env, "WELCOME_POINTS", 100),
+            ),
+            community_rules=CommunityRules(
+                report_threshold=_int(env, "REPORT_THRESHOLD", 5),
+                rewarded_posts_per_day=_int(env, "REWARDED_POSTS_PER_DAY", 3),
+                posts_per_window=_int(env, "POSTS_PER_WINDOW", 5),
+                comments_per_window=_int(env, "COMMENTS_PER_WINDOW", 20),
+                rate_window_seconds=_int(env, "RATE_WINDOW_SECONDS", 600),
+                banned_words=_words(env.get("BANNED_WORDS"), CommunityRules.banned_words),
             ),
             carbon_credits_per_consignment=_int(env, "CARBON_CREDITS_PER_CONSIGNMENT", 10),
             aml_single_order_above_fen=_int(env, "AML_SINGLE_ORDER_ABOVE_FEN", 5_000_000),

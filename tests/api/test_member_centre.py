@@ -39,7 +39,7 @@ async def test_member_centre_document_works(client: httpx.AsyncClient, clock: Fr
     me = body["data"]["me"]
     assert me["tier"]["code"] == "SILVER"
     assert me["tierProgress"]["nextTier"] == {"code": "GOLD", "name": "金卡"}
-    assert me["points"]["balance"] == 5_010 + 5
+    assert me["points"]["balance"] == 5_010 + 5 + 50  # orders, check-in, first-authentication task
     assert me["carbonCredits"] == 0
     assert me["checkIn"] == {"checkedInToday": True, "streak": 1}
     assert [b["code"] for b in me["badges"]] == ["FIRST_AUTHENTICATION"]

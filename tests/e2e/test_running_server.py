@@ -154,4 +154,27 @@ def test_demo_tasks_in_progress(server: str) -> None:
     token = call(server, op("Login"), variables)["login"]["accessToken"]
     tasks = call(server, op("Tasks"), {}, token)["me"]["tasks"]
     done = {task["code"] for task in tasks if task["completed"]}
-    assert done == {"COMPLETE_PROFILE", "FIRST_AUTHENTICATION", "SHARE_AUTHENTICATION"}
+    assert done == {
+        "COMPLETE_PROFILE",
+        "FIRST_AUTHENTICATION",
+        "SHARE_AUTHENTICATION",
+        "JOIN_GROUP",
+        "FIRST_POST",
+    }
+    # The new-member week closed long ago for the demo members.
+    assert {task["code"] for task in tasks if not task["completed"]} == {"NEW_MEMBER_WEEK"}
+
+
+def test_demo_community(server: str) -> None:
+    variables = {"input": {"phone": "13800000002", "password": "demo-pass-1"}}
+    token = call(server, op("Login"), variables)["login"]["accessToken"]
+    groups = call(server, op("CommunityGroups"), {}, token)["communityGroups"]
+    assert len(groups) == 3
+    assert all(g["joinedByMe"] for g in groups)
+    bags = next(g for g in groups if g["slug"] == "bag-study-club")
+    feed = call(server, op("GroupFeed"), {"groupId": bags["id"], "first": 10}, token)
+    posts = [e["node"] for e in feed["communityGroup"]["posts"]["edges"]]
+    assert len(posts) == 4
+    assert any(p["likeCount"] > 0 for p in posts)
+    thread = call(server, op("PostThread"), {"postId": posts[-1]["id"], "first": 5}, token)
+    assert thread["post"]["comments"]["edges"]

@@ -9,6 +9,7 @@ from enum import StrEnum
 class Counter(StrEnum):
     AUTHENTICATIONS = "AUTHENTICATIONS"
     CHECK_IN_STREAK = "CHECK_IN_STREAK"
+    POSTS = "POSTS"
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ RULES: tuple[BadgeRule, ...] = (
     BadgeRule("AUTHENTICATIONS_10", "鉴定达人 10 authentications", Counter.AUTHENTICATIONS, 10),
     BadgeRule("STREAK_7", "连签7天 7-day streak", Counter.CHECK_IN_STREAK, 7),
     BadgeRule("STREAK_30", "连签30天 30-day streak", Counter.CHECK_IN_STREAK, 30),
+    BadgeRule("POSTS_10", "社区达人 10 posts", Counter.POSTS, 10),
 )
 NAMES = {rule.code: rule.name for rule in RULES}
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.requests import Request
+from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from member_api.auth.tokens import AccessClaims, SubjectKind
@@ -26,6 +29,16 @@ class Context:
     request_id: str = field(default_factory=current_request_id)
     _claims: object = field(default=_UNSET, repr=False)
     _activity_recorded: bool = field(default=False, repr=False)
+    _loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict, repr=False)
+
+    def loader(
+        self, name: str, load: Callable[[list[Any]], Awaitable[list[Any]]]
+    ) -> DataLoader[Any, Any]:
+        """This request's DataLoader called `name`: keys asked for together load at once."""
+        found = self._loaders.get(name)
+        if found is None:
+            found = self._loaders[name] = DataLoader(load_fn=load)
+        return found
 
     @property
     def client_address(self) -> str | None:

@@ -13,6 +13,8 @@ from strawberry.types import ExecutionContext
 
 from member_api.checkin.gql import CheckInMutation
 from member_api.commerce.gql import CommerceMutation
+from member_api.community.admin_gql import CommunityAdminMutation, CommunityAdminQuery
+from member_api.community.gql import CommunityMutation, CommunityQuery
 from member_api.events.gql import EventAdminMutation, EventMutation, EventQuery
 from member_api.graphql.errors import ERROR_TYPES, ClientError
 from member_api.members.gql import MemberMutation, MemberQuery
@@ -64,23 +66,30 @@ def _build(query: type, mutation: type) -> strawberry.Schema:
 
 
 @strawberry.type
-class Query(MemberQuery, RewardQuery, EventQuery):
+class Query(MemberQuery, RewardQuery, EventQuery, CommunityQuery):
     pass
 
 
 @strawberry.type
-class Mutation(MemberMutation, RewardMutation, CheckInMutation, EventMutation, TaskMutation):
+class Mutation(
+    MemberMutation, RewardMutation, CheckInMutation, EventMutation, TaskMutation, CommunityMutation
+):
     pass
 
 
 @strawberry.type(name="Query")
-class AdminQuery(StaffQuery, TierAdminQuery):
+class AdminQuery(StaffQuery, TierAdminQuery, CommunityAdminQuery):
     pass
 
 
 @strawberry.type(name="Mutation")
 class AdminMutation(
-    StaffMutation, CommerceMutation, TierAdminMutation, RewardAdminMutation, EventAdminMutation
+    StaffMutation,
+    CommerceMutation,
+    TierAdminMutation,
+    RewardAdminMutation,
+    EventAdminMutation,
+    CommunityAdminMutation,
 ):
     pass
 

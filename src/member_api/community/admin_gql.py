@@ -1,0 +1,223 @@
+"""Staff GraphQL for the community: groups, moderation, its log, group health."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+import strawberry
+
+from member_api.community import service
+from member_api.community.domain import ContentState
+from member_api.community.gql import Comment, CommunityGroup, Post, PostConnection, _posts_page
+from member_api.community.models import Comment as CommentRow
+from member_api.community.models import Group as GroupRow
+from member_api.community.models import ModerationAction as ActionRow
+from member_api.community.models import Post as PostRow
+from member_api.errors import DomainError
+from member_api.graphql.context import GqlInfo
+from member_api.graphql.errors import AnyError, ClientError
+from member_api.graphql.ids import parse_id
+from member_api.graphql.pagination import PageInfo, newest_first_page
+from member_api.graphql.results import outcome
+from member_api.staff.domain import StaffRole
+
+
+@strawberry.type
+class ModerationLogEntry:
+    id: strawberry.ID
+    staff_id: strawberry.ID | None = strawberry.field(description="Null: the report threshold.")
+    target_kind: str = strawberry.field(description="POST or COMMENT.")
+    target_id: strawberry.ID
+    action: str = strawberry.field(description="HIDE, RESTORE or AUTO_HIDE.")
+    reason: str
+    at: datetime
+
+
+@strawberry.type
+class ModerationLogEdge:
+    cursor: str
+    node: ModerationLogEntry
+
+
+@strawberry.type
+class ModerationLogConnection:
+    edges: list[ModerationLogEdge]
+    page_info: PageInfo
+
+
+@strawberry.type(description="One group's activity in one Monday-to-Sunday week.")
+class GroupWeek:
+    group: CommunityGroup
+    week_starting: date
+    posts: int
+    comments: int
+    active_members: int = strawberry.field(
+        description="Distinct members who posted, commented or liked."
+    )
+
+
+@strawberry.input
+class CreateGroupInput:
+    slug: str
+    name: str
+    owner_id: strawberry.ID = strawberry.field(description="The member who runs it (a KOC).")
+    description: str = ""
+
+
+@strawberry.input
+class ModeratePostInput:
+    post_id: strawberry.ID
+    reason: str
+
+
+@strawberry.input
+class ModerateCommentInput:
+    comment_id: strawberry.ID
+    reason: str
+
+
+GroupResult = Annotated[CommunityGroup | AnyError, strawberry.union("CreateGroupResult")]
+ModeratePostResult = Annotated[Post | AnyError, strawberry.union("ModeratePostResult")]
+ModerateCommentResult = Annotated[Comment | AnyError, strawberry.union("ModerateCommentResult")]
+
+
+@strawberry.type
+class CommunityAdminQuery:
+    @strawberry.field(description="Posts awaiting review or hidden, newest first (moderators).")
+    async def moderation_queue(
+        self,
+        info: GqlInfo,
+        state: ContentState = ContentState.PENDING_REVIEW,
+        first: int = 20,
+        after: str | None = None,
+    ) -> PostConnection:
+        info.context.require_role_or_raise(StaffRole.MODERATOR)
+        return await _posts_page(PostRow.filter(state=state.value), first, after)
+
+    @strawberry.field(description="A post in any state, with all its comments (moderators).")
+    async def community_post(self, info: GqlInfo, id: strawberry.ID) -> Post | None:
+        info.context.require_role_or_raise(StaffRole.MODERATOR)
+        try:
+            post_id = uuid.UUID(str(id))
+        except ValueError:
+            return None
+        row = await PostRow.get_or_none(id=post_id)
+        return Post.of(row) if row else None
+
+    @strawberry.field(description="Every moderation action, newest first (moderators).")
+    async def moderation_log(
+        self, info: GqlInfo, first: int = 20, after: str | None = None
+    ) -> ModerationLogConnection:
+        info.context.require_role_or_raise(StaffRole.MODERATOR)
+        rows, page = await newest_first_page(
+            ActionRow.all(), first=first, after=after, time_field="at"
+        )
+        return ModerationLogConnection(
+            edges=[
+                ModerationLogEdge(
+                    cursor=c,
+                    node=ModerationLogEntry(
+                        id=strawberry.ID(str(r.id)),
+                        staff_id=strawberry.ID(str(r.staff_id)) if r.staff_id else None,
+                        target_kind=r.target_kind,
+                        target_id=strawberry.ID(str(r.target_id)),
+                        action=r.action,
+                        reason=r.reason,
+                        at=r.at,
+                    ),
+                )
+                for c, r in rows
+            ],
+            page_info=page,
+        )
+
+    @strawberry.field(description="Posts, comments and active members per group per week.")
+    async def group_health(self, info: GqlInfo, weeks: int = 4) -> list[GroupWeek]:
+        info.context.require_role_or_raise(StaffRole.MODERATOR)
+        try:
+            rows = await service.group_health(info.context.services, weeks=weeks)
+        except DomainError as exc:
+            raise ClientError(exc.code, exc.message) from exc
+        return [
+            GroupWeek(
+                group=CommunityGroup.of(r.group),
+                week_starting=r.week_starting,
+                posts=r.posts,
+                comments=r.comments,
+                active_members=r.active_members,
+            )
+            for r in rows
+        ]
+
+
+async def _moderate_post(info: GqlInfo, input: ModeratePostInput, hide: bool) -> object:
+    async def work() -> PostRow:
+        staff_id = info.context.require_role(StaffRole.MODERATOR)
+        row = await service.moderate(
+            info.context.services,
+            staff_id=staff_id,
+            kind="POST",
+            target_id=parse_id(input.post_id, code="UNKNOWN_POST", what="post"),
+            hide=hide,
+            reason=input.reason,
+        )
+        assert isinstance(row, PostRow)
+        return row
+
+    return await outcome(work(), Post.of)
+
+
+async def _moderate_comment(info: GqlInfo, input: ModerateCommentInput, hide: bool) -> object:
+    async def work() -> CommentRow:
+        staff_id = info.context.require_role(StaffRole.MODERATOR)
+        row = await service.moderate(
+            info.context.services,
+            staff_id=staff_id,
+            kind="COMMENT",
+            target_id=parse_id(input.comment_id, code="UNKNOWN_COMMENT", what="comment"),
+            hide=hide,
+            reason=input.reason,
+        )
+        assert isinstance(row, CommentRow)
+        return row
+
+    return await outcome(work(), Comment.of)
+
+
+@strawberry.type
+class CommunityAdminMutation:
+    @strawberry.mutation(description="Create an interest group owned by a member (operators).")
+    async def create_group(self, info: GqlInfo, input: CreateGroupInput) -> GroupResult:
+        async def work() -> GroupRow:
+            info.context.require_role(StaffRole.OPERATOR)
+            return await service.create_group(
+                info.context.services,
+                slug=input.slug,
+                name=input.name,
+                description=input.description,
+                owner_id=parse_id(input.owner_id, code="UNKNOWN_MEMBER", what="member"),
+            )
+
+        return await outcome(work(), CommunityGroup.of)
+
+    @strawberry.mutation(description="Hide a post, with the reason (moderators).")
+    async def hide_post(self, info: GqlInfo, input: ModeratePostInput) -> ModeratePostResult:
+        return await _moderate_post(info, input, True)  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Restore a hidden post, with the reason (moderators).")
+    async def restore_post(self, info: GqlInfo, input: ModeratePostInput) -> ModeratePostResult:
+        return await _moderate_post(info, input, False)  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Hide a comment, with the reason (moderators).")
+    async def hide_comment(
+        self, info: GqlInfo, input: ModerateCommentInput
+    ) -> ModerateCommentResult:
+        return await _moderate_comment(info, input, True)  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Restore a hidden comment, with the reason (moderators).")
+    async def restore_comment(
+        self, info: GqlInfo, input: ModerateCommentInput
+    ) -> ModerateCommentResult:
+        return await _moderate_comment(info, input, False)  # type: ignore[return-value]

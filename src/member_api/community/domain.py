@@ -1,0 +1,100 @@
+"""Community rules: what a post or comment may hold, banned words, limits."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+from member_api.errors import InvalidInput
+
+MAX_POST_CHARS = 2000
+MAX_COMMENT_CHARS = 500
+MAX_IMAGES = 9
+MAX_URL_CHARS = 500
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class ContentState(StrEnum):
+    VISIBLE = "VISIBLE"
+    HIDDEN = "HIDDEN"  # by a moderator
+    PENDING_REVIEW = "PENDING_REVIEW"  # hidden by the report threshold until a moderator looks
+
+
+class QuizVerdict(StrEnum):
+    GENUINE = "GENUINE"
+    COUNTERFEIT = "COUNTERFEIT"
+
+
+@dataclass(frozen=True)
+class CommunityRules:
+    report_threshold: int = 5
+    post_points: int = 10
+    rewarded_posts_per_day: int = 3
+    quiz_points: int = 20
+    posts_per_window: int = 5
+    comments_per_window: int = 20
+    rate_window_seconds: int = 600
+    banned_words: tuple[str, ...] = ("高仿", "A货", "replica", "super fake")
+
+
+def _normal(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def check_words(text: str, rules: CommunityRules, *, field: str) -> None:
+    normal = _normal(text)
+    if any(_normal(word) in normal for word in rules.banned_words if word):
+        raise InvalidInput(
+            "BANNED_WORDS", "The text contains words the community does not allow.", field=field
+        )
+
+
+def clean_text(text: str, *, limit: int, field: str, what: str) -> str:
+    text = text.strip()
+    if not text:
+        raise InvalidInput("EMPTY_TEXT", f"Write something in the {what}.", field=field)
+    if len(text) > limit:
+        raise InvalidInput(
+            "TEXT_TOO_LONG", f"A {what} holds at most {limit:,} characters.", field=field
+        )
+    return text
+
+
+def clean_image_urls(urls: list[str]) -> list[str]:
+    if len(urls) > MAX_IMAGES:
+        raise InvalidInput(
+            "TOO_MANY_IMAGES", f"A post holds at most {MAX_IMAGES} images.", field="imageUrls"
+        )
+    cleaned = []
+    for url in urls:
+        url = url.strip()
+        parts = urlsplit(url) if len(url) <= MAX_URL_CHARS else None
+        if parts is None or parts.scheme != "https" or not parts.hostname:
+            raise InvalidInput(
+                "INVALID_IMAGE_URL",
+                f"Image links must be https:// URLs of at most {MAX_URL_CHARS} characters.",
+                field="imageUrls",
+            )
+        cleaned.append(url)
+    return cleaned
+
+
+def clean_slug(slug: str) -> str:
+    slug = slug.strip().lower()
+    if not 2 <= len(slug) <= 60 or not _SLUG.match(slug):
+        raise InvalidInput(
+            "INVALID_SLUG", "A slug is 2 to 60 lowercase letters, digits and dashes.", field="slug"
+        )
+    return slug
+
+
+def clean_reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason or len(reason) > 500:
+        raise InvalidInput(
+            "REASON_REQUIRED", "Give a reason of 1 to 500 characters.", field="reason"
+        )
+    return reason

@@ -1,0 +1,512 @@
+"""Community in GraphQL: groups, feeds, posts, comments, likes, reports, the weekly quiz.
+
+Authors, their tiers, like state, membership and quiz answers are loaded through
+per-request DataLoaders, so a page of posts costs the same queries at any size.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+import strawberry
+
+from member_api.community import service
+from member_api.community.domain import ContentState, QuizVerdict
+from member_api.community.models import Comment as CommentRow
+from member_api.community.models import Group as GroupRow
+from member_api.community.models import GroupMembership, PostLike, QuizAnswer
+from member_api.community.models import Post as PostRow
+from member_api.graphql.context import GqlInfo
+from member_api.graphql.errors import AnyError, ClientError
+from member_api.graphql.ids import parse_id
+from member_api.graphql.pagination import PageInfo, newest_first_page
+from member_api.graphql.results import outcome
+from member_api.members.models import Member
+from member_api.tiers.gql import Tier
+from member_api.tiers.rules import TierCode as TierCodeValue
+
+strawberry.enum(ContentState, name="ContentState")
+strawberry.enum(QuizVerdict, name="QuizVerdict")
+
+
+def _loader_of_members(info: GqlInfo) -> Any:
+    async def load(ids: list[uuid.UUID]) -> list[Member | None]:
+        rows = {m.id: m for m in await Member.filter(id__in=ids)}
+        return [rows.get(i) for i in ids]
+
+    return info.context.loader("members", load)
+
+
+def _viewer_set_loader(info: GqlInfo, name: str, model: Any, key_field: str) -> Any:
+    """Loads, for many keys at once, whether the viewer has a row of `model` for each."""
+    viewer = info.context.viewer_id()
+
+    async def load(keys: list[uuid.UUID]) -> list[bool]:
+        if viewer is None:
+            return [False for _ in keys]
+        filters = {f"{key_field}__in": keys, "member_id": viewer}
+        held = set(await model.filter(**filters).values_list(key_field, flat=True))
+        return [k in held for k in keys]
+
+    return info.context.loader(name, load)
+
+
+def _quiz_answer_loader(info: GqlInfo) -> Any:
+    viewer = info.context.viewer_id()
+
+    async def load(keys: list[uuid.UUID]) -> list[str | None]:
+        if viewer is None:
+            return [None for _ in keys]
+        rows = await QuizAnswer.filter(post_id__in=keys, member_id=viewer).values_list(
+            "post_id", "answer"
+        )
+        answers = dict(rows)
+        return [answers.get(k) for k in keys]
+
+    return info.context.loader("quiz-answers", load)
+
+
+def _is_staff(info: GqlInfo) -> bool:
+    return info.context.audience == "staff"
+
+
+@strawberry.type(description="The public face of a member in the community.")
+class PostAuthor:
+    row: strawberry.Private[Member]
+    id: strawberry.ID
+    display_name: str
+    avatar_url: str | None
+
+    @strawberry.field
+    def tier(self, info: GqlInfo) -> Tier:
+        return Tier.of(TierCodeValue(self.row.tier), info.context.services.settings.tier_rules)
+
+
+async def _author(info: GqlInfo, member_id: uuid.UUID) -> PostAuthor:
+    row = await _loader_of_members(info).load(member_id)
+    return PostAuthor(
+        row=row,
+        id=strawberry.ID(str(row.id)),
+        display_name=row.display_name,
+        avatar_url=row.avatar_url,
+    )
+
+
+@strawberry.type(description="The weekly authentication quiz a post asks.")
+class Quiz:
+    row: strawberry.Private[PostRow]
+    question: str
+    revealed: bool
+    answer: QuizVerdict | None = strawberry.field(description="The verdict, once revealed.")
+
+    @strawberry.field(description="The signed-in member's answer.")
+    async def my_answer(self, info: GqlInfo) -> QuizVerdict | None:
+        answer = await _quiz_answer_loader(info).load(self.row.id)
+        return QuizVerdict(answer) if answer else None
+
+
+@strawberry.type
+class Comment:
+    row: strawberry.Private[CommentRow]
+    id: strawberry.ID
+    body: str
+    created_at: datetime
+    state: ContentState
+
+    @classmethod
+    def of(cls, row: CommentRow) -> Comment:
+        return cls(
+            row=row,
+            id=strawberry.ID(str(row.id)),
+            body=row.body,
+            created_at=row.created_at,
+            state=ContentState(row.state),
+        )
+
+    @strawberry.field
+    async def author(self, info: GqlInfo) -> PostAuthor:
+        return await _author(info, self.row.author_id)
+
+    @strawberry.field(description="Why it was hidden: for its author and staff.")
+    def hidden_reason(self, info: GqlInfo) -> str | None:
+        mine = info.context.viewer_id() == self.row.author_id
+        return self.row.hidden_reason if mine or _is_staff(info) else None
+
+
+@strawberry.type
+class CommentEdge:
+    cursor: str
+    node: Comment
+
+
+@strawberry.type
+class CommentConnection:
+    edges: list[CommentEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class Post:
+    row: strawberry.Private[PostRow]
+    id: strawberry.ID
+    body: str
+    image_urls: list[str]
+    like_count: int
+    comment_count: int
+    created_at: datetime
+    state: ContentState = strawberry.field(
+        description="VISIBLE; HIDDEN by a moderator; PENDING_REVIEW after enough reports. "
+        "Members see hidden content only when it is their own."
+    )
+
+    @classmethod
+    def of(cls, row: PostRow) -> Post:
+        return cls(
+            row=row,
+            id=strawberry.ID(str(row.id)),
+            body=row.body,
+            image_urls=list(row.image_urls or []),
+            like_count=row.like_count,
+            comment_count=row.comment_count,
+            created_at=row.created_at,
+            state=ContentState(row.state),
+        )
+
+    @strawberry.field
+    async def author(self, info: GqlInfo) -> PostAuthor:
+        return await _author(info, self.row.author_id)
+
+    @strawberry.field(description="Whether the signed-in member likes it.")
+    async def liked_by_me(self, info: GqlInfo) -> bool:
+        return bool(await _viewer_set_loader(info, "liked", PostLike, "post_id").load(self.row.id))
+
+    @strawberry.field(description="Why it was hidden: for its author and staff.")
+    def hidden_reason(self, info: GqlInfo) -> str | None:
+        mine = info.context.viewer_id() == self.row.author_id
+        return self.row.hidden_reason if mine or _is_staff(info) else None
+
+    @strawberry.field(description="Staff only: how many members reported it.")
+    def report_count(self, info: GqlInfo) -> int | None:
+        return self.row.report_count if _is_staff(info) else None
+
+    @strawberry.field(description="The quiz, when the post is one.")
+    def quiz(self) -> Quiz | None:
+        row = self.row
+        if row.kind != "QUIZ" or row.quiz_question is None:
+            return None
+        revealed = row.quiz_revealed_at is not None
+        return Quiz(
+            row=row,
+            question=row.quiz_question,
+            revealed=revealed,
+            answer=QuizVerdict(row.quiz_answer) if revealed and row.quiz_answer else None,
+        )
+
+    @strawberry.field
+    async def group(self, info: GqlInfo) -> CommunityGroup:
+        async def load(ids: list[uuid.UUID]) -> list[GroupRow]:
+            rows = {g.id: g for g in await GroupRow.filter(id__in=ids)}
+            return [rows[i] for i in ids]
+
+        return CommunityGroup.of(await info.context.loader("groups", load).load(self.row.group_id))
+
+    @strawberry.field(description="Comments, oldest first.")
+    async def comments(
+        self, info: GqlInfo, first: int = 20, after: str | None = None
+    ) -> CommentConnection:
+        query = CommentRow.filter(post_id=self.row.id)
+        if not _is_staff(info):
+            query = query.filter(service.visible_to(info.context.viewer_id()))
+        rows, page = await newest_first_page(
+            query, first=first, after=after, time_field="created_at", oldest_first=True
+        )
+        return CommentConnection(
+            edges=[CommentEdge(cursor=c, node=Comment.of(r)) for c, r in rows], page_info=page
+        )
+
+
+@strawberry.type
+class PostEdge:
+    cursor: str
+    node: Post
+
+
+@strawberry.type
+class PostConnection:
+    edges: list[PostEdge]
+    page_info: PageInfo
+
+
+async def _posts_page(query: Any, first: int, after: str | None) -> PostConnection:
+    rows, page = await newest_first_page(query, first=first, after=after, time_field="created_at")
+    return PostConnection(
+        edges=[PostEdge(cursor=c, node=Post.of(r)) for c, r in rows], page_info=page
+    )
+
+
+@strawberry.type
+class CommunityGroup:
+    row: strawberry.Private[GroupRow]
+    id: strawberry.ID
+    slug: str
+    name: str
+    description: str
+    member_count: int
+
+    @classmethod
+    def of(cls, row: GroupRow) -> CommunityGroup:
+        return cls(
+            row=row,
+            id=strawberry.ID(str(row.id)),
+            slug=row.slug,
+            name=row.name,
+            description=row.description,
+            member_count=row.member_count,
+        )
+
+    @strawberry.field(description="Whether the signed-in member belongs to it.")
+    async def joined_by_me(self, info: GqlInfo) -> bool:
+        loader = _viewer_set_loader(info, "joined", GroupMembership, "group_id")
+        return bool(await loader.load(self.row.id))
+
+    @strawberry.field(description="The key opinion consumer who runs the group.")
+    async def owner(self, info: GqlInfo) -> PostAuthor:
+        return await _author(info, self.row.owner_id)
+
+    @strawberry.field(description="The group's feed, newest first.")
+    async def posts(
+        self, info: GqlInfo, first: int = 20, after: str | None = None
+    ) -> PostConnection:
+        query = PostRow.filter(group_id=self.row.id)
+        if not _is_staff(info):
+            query = query.filter(service.visible_to(info.context.viewer_id()))
+        return await _posts_page(query, first, after)
+
+
+def _id(value: strawberry.ID, code: str, what: str) -> uuid.UUID:
+    return parse_id(value, code=code, what=what)
+
+
+def _query_id(value: strawberry.ID) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+@strawberry.type
+class CommunityQuery:
+    @strawberry.field(description="The interest groups, by name.")
+    async def community_groups(self) -> list[CommunityGroup]:
+        return [CommunityGroup.of(g) for g in await GroupRow.all().order_by("name", "id")]
+
+    @strawberry.field(description="A group by id; null when there is none.")
+    async def community_group(self, id: strawberry.ID) -> CommunityGroup | None:
+        group_id = _query_id(id)
+        row = await GroupRow.get_or_none(id=group_id) if group_id else None
+        return CommunityGroup.of(row) if row else None
+
+    @strawberry.field(description="A post by id; null when there is none or it is hidden.")
+    async def post(self, info: GqlInfo, id: strawberry.ID) -> Post | None:
+        post_id = _query_id(id)
+        if post_id is None:
+            return None
+        row = await PostRow.filter(service.visible_to(info.context.viewer_id()), id=post_id).first()
+        return Post.of(row) if row else None
+
+    @strawberry.field(description="Posts of the groups the signed-in member joined, newest first.")
+    async def feed(
+        self, info: GqlInfo, first: int = 20, after: str | None = None
+    ) -> PostConnection:
+        viewer = info.context.viewer_id()
+        if viewer is None:
+            raise ClientError("UNAUTHENTICATED", "Sign in to see your feed.")
+        return await _posts_page(service.personal_feed(viewer), first, after)
+
+
+@strawberry.input
+class JoinGroupInput:
+    group_id: strawberry.ID
+
+
+@strawberry.input
+class CreatePostInput:
+    group_id: strawberry.ID
+    body: str
+    image_urls: list[str] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class CreateQuizInput:
+    group_id: strawberry.ID
+    body: str
+    question: str
+    image_urls: list[str] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class CommentOnPostInput:
+    post_id: strawberry.ID
+    body: str
+
+
+@strawberry.input
+class LikePostInput:
+    post_id: strawberry.ID
+
+
+@strawberry.input
+class ReportPostInput:
+    post_id: strawberry.ID
+    reason: str
+
+
+@strawberry.input
+class QuizVerdictInput:
+    post_id: strawberry.ID
+    verdict: QuizVerdict
+
+
+@strawberry.type
+class PostReported:
+    post_id: strawberry.ID
+
+
+GroupResult = Annotated[CommunityGroup | AnyError, strawberry.union("CommunityGroupResult")]
+PostResult = Annotated[Post | AnyError, strawberry.union("PostResult")]
+CommentResult = Annotated[Comment | AnyError, strawberry.union("CommentResult")]
+ReportResult = Annotated[PostReported | AnyError, strawberry.union("ReportPostResult")]
+
+
+def _post_id(value: strawberry.ID) -> uuid.UUID:
+    return _id(value, "UNKNOWN_POST", "post")
+
+
+def _group_id(value: strawberry.ID) -> uuid.UUID:
+    return _id(value, "UNKNOWN_GROUP", "group")
+
+
+@strawberry.type
+class CommunityMutation:
+    @strawberry.mutation(description="Join a group (joining twice changes nothing).")
+    async def join_group(self, info: GqlInfo, input: JoinGroupInput) -> GroupResult:
+        async def work() -> GroupRow:
+            member_id = await info.context.acting_member_id()
+            return await service.join_group(
+                info.context.services, member_id=member_id, group_id=_group_id(input.group_id)
+            )
+
+        return await outcome(work(), CommunityGroup.of)
+
+    @strawberry.mutation(description="Leave a group.")
+    async def leave_group(self, info: GqlInfo, input: JoinGroupInput) -> GroupResult:
+        async def work() -> GroupRow:
+            member_id = await info.context.acting_member_id()
+            return await service.leave_group(
+                info.context.services, member_id=member_id, group_id=_group_id(input.group_id)
+            )
+
+        return await outcome(work(), CommunityGroup.of)
+
+    @strawberry.mutation(description="Post in a group you belong to: text and up to 9 images.")
+    async def create_post(self, info: GqlInfo, input: CreatePostInput) -> PostResult:
+        async def work() -> PostRow:
+            member_id = await info.context.acting_member_id()
+            return await service.create_post(
+                info.context.services,
+                member_id=member_id,
+                group_id=_group_id(input.group_id),
+                body=input.body,
+                image_urls=input.image_urls,
+            )
+
+        return await outcome(work(), Post.of)
+
+    @strawberry.mutation(description="Ask the weekly authentication quiz (the group's owner).")
+    async def create_quiz(self, info: GqlInfo, input: CreateQuizInput) -> PostResult:
+        async def work() -> PostRow:
+            member_id = await info.context.acting_member_id()
+            return await service.create_post(
+                info.context.services,
+                member_id=member_id,
+                group_id=_group_id(input.group_id),
+                body=input.body,
+                image_urls=input.image_urls,
+                quiz_question=input.question,
+            )
+
+        return await outcome(work(), Post.of)
+
+    @strawberry.mutation(description="Answer a quiz: once, before the answer is revealed.")
+    async def answer_quiz(self, info: GqlInfo, input: QuizVerdictInput) -> PostResult:
+        async def work() -> PostRow:
+            member_id = await info.context.acting_member_id()
+            return await service.answer_quiz(
+                info.context.services,
+                member_id=member_id,
+                post_id=_post_id(input.post_id),
+                verdict=QuizVerdict(input.verdict),
+            )
+
+        return await outcome(work(), Post.of)
+
+    @strawberry.mutation(description="Reveal a quiz's verdict; correct answers earn points.")
+    async def reveal_quiz(self, info: GqlInfo, input: QuizVerdictInput) -> PostResult:
+        async def work() -> PostRow:
+            member_id = await info.context.acting_member_id()
+            return await service.reveal_quiz(
+                info.context.services,
+                member_id=member_id,
+                post_id=_post_id(input.post_id),
+                verdict=QuizVerdict(input.verdict),
+            )
+
+        return await outcome(work(), Post.of)
+
+    @strawberry.mutation(description="Comment on a post in a group you belong to.")
+    async def comment_on_post(self, info: GqlInfo, input: CommentOnPostInput) -> CommentResult:
+        async def work() -> CommentRow:
+            member_id = await info.context.acting_member_id()
+            return await service.comment_on_post(
+                info.context.services,
+                member_id=member_id,
+                post_id=_post_id(input.post_id),
+                body=input.body,
+            )
+
+        return await outcome(work(), Comment.of)
+
+    @strawberry.mutation(description="Like a post (liking twice counts once).")
+    async def like_post(self, info: GqlInfo, input: LikePostInput) -> PostResult:
+        async def work() -> PostRow:
+            member_id = await info.context.acting_member_id()
+            return await service.like_post(
+                info.context.services, member_id=member_id, post_id=_post_id(input.post_id)
+            )
+
+        return await outcome(work(), Post.of)
+
+    @strawberry.mutation(description="Take a like back.")
+    async def unlike_post(self, info: GqlInfo, input: LikePostInput) -> PostResult:
+        async def work() -> PostRow:
+            member_id = await info.context.acting_member_id()
+            return await service.unlike_post(
+                info.context.services, member_id=member_id, post_id=_post_id(input.post_id)
+            )
+
+        return await outcome(work(), Post.of)
+
+    @strawberry.mutation(description="Report a post to the moderators, once.")
+    async def report_post(self, info: GqlInfo, input: ReportPostInput) -> ReportResult:
+        async def work() -> PostRow:
+            member_id = await info.context.acting_member_id()
+            return await service.report_post(
+                info.context.services,
+                member_id=member_id,
+                post_id=_post_id(input.post_id),
+                reason=input.reason,
+            )
+
+        return await outcome(work(), lambda row: PostReported(post_id=strawberry.ID(str(row.id))))

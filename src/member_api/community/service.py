@@ -1,0 +1,460 @@
+"""Community use cases: groups, posts, comments, likes, reports, moderation, the weekly quiz."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from tortoise.expressions import F, Q, Subquery
+from tortoise.transactions import in_transaction
+
+from member_api import ratelimit
+from member_api.badges import service as badges
+from member_api.badges.domain import Counter
+from member_api.clock import BUSINESS_ZONE
+from member_api.community import domain
+from member_api.community.domain import ContentState, QuizVerdict
+from member_api.community.models import (
+    Comment,
+    Group,
+    GroupMembership,
+    ModerationAction,
+    Post,
+    PostLike,
+    PostReport,
+    QuizAnswer,
+)
+from member_api.db import create_once
+from member_api.errors import Conflict, Forbidden, InvalidInput, NotFound
+from member_api.members.models import Member
+from member_api.points import service as points
+from member_api.points.domain import Reason
+from member_api.services import Services
+from member_api.tasks import service as tasks
+from member_api.tasks.domain import Action
+from member_api.tiers.domain import business_date
+
+VISIBLE = ContentState.VISIBLE.value
+
+
+# --- groups -------------------------------------------------------------------------
+
+
+async def create_group(
+    services: Services, *, slug: str, name: str, description: str, owner_id: uuid.UUID
+) -> Group:
+    slug = domain.clean_slug(slug)
+    name = domain.clean_text(name, limit=60, field="name", what="name")
+    description = description.strip()
+    if len(description) > 1000:
+        raise InvalidInput(
+            "TEXT_TOO_LONG", "A description holds at most 1,000 characters.", field="description"
+        )
+    if not await Member.exists(id=owner_id):
+        raise NotFound("UNKNOWN_MEMBER", "No member has that id.")
+    if await Group.exists(slug=slug):
+        raise Conflict("SLUG_TAKEN", f"A group is called {slug!r} already.", field="slug")
+    now = services.clock.now()
+    async with in_transaction():
+        if not await create_once(
+            Group, slug=slug, name=name, description=description, owner_id=owner_id, created_at=now
+        ):
+            raise Conflict("SLUG_TAKEN", f"A group is called {slug!r} already.", field="slug")
+        group = await Group.get(slug=slug)
+        await _join(services, group, owner_id)
+    return await Group.get(id=group.id)
+
+
+async def _group(group_id: uuid.UUID) -> Group:
+    group = await Group.get_or_none(id=group_id)
+    if group is None:
+        raise NotFound("UNKNOWN_GROUP", "No group has that id.")
+    return group
+
+
+async def _join(services: Services, group: Group, member_id: uuid.UUID) -> bool:
+    await tasks.record(
+        services, member_id=member_id, action=Action.JOIN_GROUP, reference=str(group.id)
+    )
+    joined = await create_once(
+        GroupMembership, group_id=group.id, member_id=member_id, joined_at=services.clock.now()
+    )
+    if joined:
+        await Group.filter(id=group.id).update(member_count=F("member_count") + 1)
+    return joined
+
+
+async def join_group(services: Services, *, member_id: uuid.UUID, group_id: uuid.UUID) -> Group:
+    """Join (joining twice changes nothing)."""
+    group = await _group(group_id)
+    async with in_transaction():
+        await _join(services, group, member_id)
+    return await Group.get(id=group.id)
+
+
+async def leave_group(services: Services, *, member_id: uuid.UUID, group_id: uuid.UUID) -> Group:
+    group = await _group(group_id)
+    if group.owner_id == member_id:
+        raise Conflict("OWNER_CANNOT_LEAVE", "The group's owner cannot leave it.")
+    async with in_transaction():
+        left = await GroupMembership.filter(group_id=group.id, member_id=member_id).delete()
+        if left:
+            await Group.filter(id=group.id).update(member_count=F("member_count") - 1)
+    return await Group.get(id=group.id)
+
+
+async def is_member(group_id: uuid.UUID, member_id: uuid.UUID) -> bool:
+    return await GroupMembership.exists(group_id=group_id, member_id=member_id)
+
+
+async def _require_membership(group_id: uuid.UUID, member_id: uuid.UUID) -> None:
+    if not await is_member(group_id, member_id):
+        raise Forbidden("NOT_A_GROUP_MEMBER", "Join the group first.")
+
+
+# --- visibility ---------------------------------------------------------------------
+
+
+def visible_to(viewer_id: uuid.UUID | None) -> Q:
+    """Content a member sees: visible content, and their own in any state."""
+    if viewer_id is None:
+        return Q(state=VISIBLE)
+    return Q(state=VISIBLE) | Q(author_id=viewer_id)
+
+
+async def visible_post(post_id: uuid.UUID, viewer_id: uuid.UUID | None) -> Post:
+    post = await Post.filter(visible_to(viewer_id), id=post_id).first()
+    if post is None:
+        raise NotFound("UNKNOWN_POST", "No post has that id.")
+    return post
+
+
+def group_feed(group_id: uuid.UUID, viewer_id: uuid.UUID | None) -> object:
+    return Post.filter(visible_to(viewer_id), group_id=group_id)
+
+
+def personal_feed(member_id: uuid.UUID) -> object:
+    joined = Subquery(GroupMembership.filter(member_id=member_id).values("group_id"))
+    return Post.filter(visible_to(member_id), group_id__in=joined)
+
+
+# --- posts and comments -------------------------------------------------------------
+
+
+def _check_content(services: Services, text: str, *, limit: int, field: str, what: str) -> str:
+    text = domain.clean_text(text, limit=limit, field=field, what=what)
+    domain.check_words(text, services.settings.community_rules, field=field)
+    return text
+
+
+async def _rate(services: Services, scope: str, member_id: uuid.UUID, limit: int) -> None:
+    rules = services.settings.community_rules
+    await ratelimit.hit(
+        services.cache,
+        services.clock,
+        scope,
+        str(member_id),
+        limit=limit,
+        window_seconds=rules.rate_window_seconds,
+        what=scope,
+    )
+
+
+async def create_post(
+    services: Services,
+    *,
+    member_id: uuid.UUID,
+    group_id: uuid.UUID,
+    body: str,
+    image_urls: list[str],
+    quiz_question: str | None = None,
+) -> Post:
+    """Post in a group the member belongs to; the first three posts of a day earn points."""
+    rules = services.settings.community_rules
+    body = _check_content(services, body, limit=domain.MAX_POST_CHARS, field="body", what="post")
+    images = domain.clean_image_urls(image_urls)
+    group = await _group(group_id)
+    if quiz_question is not None:
+        quiz_question = _check_content(
+            services, quiz_question, limit=300, field="question", what="question"
+        )
+        if group.owner_id != member_id:
+            raise Forbidden("NOT_GROUP_OWNER", "Only the group's owner posts its quiz.")
+    await _require_membership(group.id, member_id)
+    await _rate(services, "posts", member_id, rules.posts_per_window)
+    now = services.clock.now()
+    today = business_date(now)
+    post_id = uuid.uuid4()
+    async with in_transaction():
+        # Recording the action locks the member: the daily count below is exact.
+        await tasks.record(
+            services, member_id=member_id, action=Action.POST, reference=str(post_id)
+        )
+        rewarded_today = await Post.filter(
+            author_id=member_id, created_on=today, points_awarded__gt=0
+        ).count()
+        reward = rules.post_points if rewarded_today < rules.rewarded_posts_per_day else 0
+        post = await Post.create(
+            id=post_id,
+            group_id=group.id,
+            author_id=member_id,
+            kind="QUIZ" if quiz_question is not None else "POST",
+            body=body,
+            image_urls=images,
+            points_awarded=reward,
+            created_on=today,
+            created_at=now,
+            quiz_question=quiz_question,
+        )
+        if reward:
+            await points.credit_activity(
+                services,
+                member_id=member_id,
+                reason=Reason.POST,
+                points=reward,
+                reference=f"post:{post_id}",
+            )
+        written = await Post.filter(author_id=member_id).count()
+        await badges.award_reached(member_id, Counter.POSTS, written, at=now)
+    return post
+
+
+async def comment_on_post(
+    services: Services, *, member_id: uuid.UUID, post_id: uuid.UUID, body: str
+) -> Comment:
+    rules = services.settings.community_rules
+    body = _check_content(
+        services, body, limit=domain.MAX_COMMENT_CHARS, field="body", what="comment"
+    )
+    post = await visible_post(post_id, member_id)
+    await _require_membership(post.group_id, member_id)
+    await _rate(services, "comments", member_id, rules.comments_per_window)
+    comment_id = uuid.uuid4()
+    async with in_transaction():
+        await tasks.record(
+            services, member_id=member_id, action=Action.COMMENT, reference=str(comment_id)
+        )
+        comment = await Comment.create(
+            id=comment_id,
+            post_id=post.id,
+            author_id=member_id,
+            body=body,
+            created_at=services.clock.now(),
+        )
+        await Post.filter(id=post.id).update(comment_count=F("comment_count") + 1)
+    return comment
+
+
+async def like_post(services: Services, *, member_id: uuid.UUID, post_id: uuid.UUID) -> Post:
+    """Like once: a second like, even a concurrent one, changes nothing."""
+    post = await visible_post(post_id, member_id)
+    async with in_transaction():
+        await tasks.record(
+            services, member_id=member_id, action=Action.LIKE, reference=str(post.id)
+        )
+        liked = await create_once(
+            PostLike, post_id=post.id, member_id=member_id, created_at=services.clock.now()
+        )
+        if liked:
+            await Post.filter(id=post.id).update(like_count=F("like_count") + 1)
+    return await Post.get(id=post.id)
+
+
+async def unlike_post(services: Services, *, member_id: uuid.UUID, post_id: uuid.UUID) -> Post:
+    post = await visible_post(post_id, member_id)
+    async with in_transaction():
+        removed = await PostLike.filter(post_id=post.id, member_id=member_id).delete()
+        if removed:
+            await Post.filter(id=post.id).update(like_count=F("like_count") - 1)
+    return await Post.get(id=post.id)
+
+
+async def report_post(
+    services: Services, *, member_id: uuid.UUID, post_id: uuid.UUID, reason: str
+) -> Post:
+    """One report per member; at the threshold of distinct reporters the post awaits review."""
+    reason = domain.clean_reason(reason)
+    post = await visible_post(post_id, member_id)
+    if post.author_id == member_id:
+        raise InvalidInput("OWN_POST", "You cannot report your own post.")
+    now = services.clock.now()
+    async with in_transaction():
+        if not await create_once(
+            PostReport, post_id=post.id, member_id=member_id, reason=reason, created_at=now
+        ):
+            raise Conflict("ALREADY_REPORTED", "You have reported this post already.")
+        await Post.filter(id=post.id).update(report_count=F("report_count") + 1)
+        post = await Post.get(id=post.id)  # the update holds the row: the count is exact
+        threshold = services.settings.community_rules.report_threshold
+        # Once a moderator has restored a post, reports alone do not hide it again.
+        reviewed = await ModerationAction.exists(
+            target_id=post.id, target_kind="POST", action="RESTORE"
+        )
+        if post.report_count >= threshold and post.state == VISIBLE and not reviewed:
+            await Post.filter(id=post.id).update(
+                state=ContentState.PENDING_REVIEW.value,
+                hidden_reason=f"Reported by {post.report_count} members",
+            )
+            await ModerationAction.create(
+                staff_id=None,
+                target_kind="POST",
+                target_id=post.id,
+                action="AUTO_HIDE",
+                reason=f"Reported by {post.report_count} members (threshold {threshold})",
+                at=now,
+            )
+    return await Post.get(id=post.id)
+
+
+# --- moderation ---------------------------------------------------------------------
+
+
+async def moderate(
+    services: Services,
+    *,
+    staff_id: uuid.UUID,
+    kind: str,
+    target_id: uuid.UUID,
+    hide: bool,
+    reason: str,
+) -> Post | Comment:
+    """Hide or restore a post or comment, with the reason logged."""
+    reason = domain.clean_reason(reason)
+    model: type[Post] | type[Comment] = Post if kind == "POST" else Comment
+    now = services.clock.now()
+    async with in_transaction():
+        row = await model.get_or_none(id=target_id)
+        if row is None:
+            raise NotFound(f"UNKNOWN_{kind}", f"No {kind.lower()} has that id.")
+        if hide:
+            await model.filter(id=target_id).update(
+                state=ContentState.HIDDEN.value, hidden_reason=reason
+            )
+        else:
+            if row.state == VISIBLE:
+                raise Conflict("NOT_HIDDEN", f"The {kind.lower()} is visible already.")
+            await model.filter(id=target_id).update(state=VISIBLE, hidden_reason=None)
+        await ModerationAction.create(
+            staff_id=staff_id,
+            target_kind=kind,
+            target_id=target_id,
+            action="HIDE" if hide else "RESTORE",
+            reason=reason,
+            at=now,
+        )
+    return await model.get(id=target_id)
+
+
+# --- the weekly quiz ----------------------------------------------------------------
+
+
+async def answer_quiz(
+    services: Services, *, member_id: uuid.UUID, post_id: uuid.UUID, verdict: QuizVerdict
+) -> Post:
+    post = await visible_post(post_id, member_id)
+    if post.kind != "QUIZ":
+        raise InvalidInput("NOT_A_QUIZ", "This post is not a quiz.")
+    if post.author_id == member_id:
+        raise InvalidInput("OWN_QUIZ", "You asked this quiz.")
+    await _require_membership(post.group_id, member_id)
+    async with in_transaction():
+        # The post row is held until the answer is in: a reveal waits for it, or it
+        # sees the reveal and refuses.
+        locked = await Post.select_for_update(no_key=True).get(id=post.id)
+        if locked.quiz_revealed_at is not None:
+            raise Conflict("QUIZ_REVEALED", "The answer has been revealed; answers are closed.")
+        if not await create_once(
+            QuizAnswer,
+            post_id=post.id,
+            member_id=member_id,
+            answer=verdict.value,
+            answered_at=services.clock.now(),
+        ):
+            raise Conflict("ALREADY_ANSWERED", "You have answered this quiz already.")
+    return post
+
+
+async def reveal_quiz(
+    services: Services, *, member_id: uuid.UUID, post_id: uuid.UUID, verdict: QuizVerdict
+) -> Post:
+    """The owner reveals the verdict; each correct answer earns its points once."""
+    post = await visible_post(post_id, member_id)
+    if post.kind != "QUIZ":
+        raise InvalidInput("NOT_A_QUIZ", "This post is not a quiz.")
+    if post.author_id != member_id:
+        raise Forbidden("NOT_GROUP_OWNER", "Only the quiz's author reveals it.")
+    now = services.clock.now()
+    reward = services.settings.community_rules.quiz_points
+    async with in_transaction():
+        revealed = await Post.filter(id=post.id, quiz_revealed_at__isnull=True).update(
+            quiz_answer=verdict.value, quiz_revealed_at=now
+        )
+        if not revealed:
+            raise Conflict("QUIZ_REVEALED", "The answer has been revealed already.")
+        winners = await QuizAnswer.filter(post_id=post.id, answer=verdict.value).values_list(
+            "member_id", flat=True
+        )
+        for winner in winners:
+            await points.credit_activity(
+                services,
+                member_id=winner,  # type: ignore[arg-type]
+                reason=Reason.QUIZ,
+                points=reward,
+                reference=f"quiz:{post.id}",
+            )
+    return await Post.get(id=post.id)
+
+
+# --- group health -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeekHealth:
+    group: Group
+    week_starting: date
+    posts: int
+    comments: int
+    active_members: int
+
+
+async def group_health(services: Services, *, weeks: int) -> list[WeekHealth]:
+    """Posts, comments and distinct active members (posting, commenting or liking) per
+    group per Monday-to-Sunday week, the current week last."""
+    if not 1 <= weeks <= 52:
+        raise InvalidInput("INVALID_WEEKS", "Ask for 1 to 52 weeks.", field="weeks")
+    today = business_date(services.clock.now())
+    this_monday = today - timedelta(days=today.weekday())
+    first_monday = this_monday - timedelta(weeks=weeks - 1)
+    since = datetime.combine(first_monday, time(), tzinfo=BUSINESS_ZONE)
+    groups = await Group.all().order_by("name")
+    posts = await Post.filter(created_at__gte=since).values_list(
+        "group_id", "author_id", "created_at"
+    )
+    comments = await Comment.filter(created_at__gte=since).values_list(
+        "post__group_id", "author_id", "created_at"
+    )
+    likes = await PostLike.filter(created_at__gte=since).values_list(
+        "post__group_id", "member_id", "created_at"
+    )
+    counts: dict[tuple[object, date], list[int]] = {}
+    active: dict[tuple[object, date], set[object]] = {}
+
+    def week_of(at: datetime) -> date:
+        day = business_date(at)
+        return day - timedelta(days=day.weekday())
+
+    for rows, slot in ((posts, 0), (comments, 1), (likes, 2)):
+        for group_id, who, at in rows:
+            cell = (group_id, week_of(at))
+            if slot < 2:
+                counts.setdefault(cell, [0, 0])[slot] += 1
+            active.setdefault(cell, set()).add(who)
+    result = []
+    for group in groups:
+        for n in range(weeks):
+            monday = first_monday + timedelta(weeks=n)
+            cell = (group.id, monday)
+            made = counts.get(cell, [0, 0])
+            result.append(WeekHealth(group, monday, made[0], made[1], len(active.get(cell, set()))))
+    return result

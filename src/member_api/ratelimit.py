@@ -1,0 +1,47 @@
+"""Fixed-window counters in the shared cache (Redis in production): N actions per window."""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+from member_api.cache import key
+from member_api.clock import Clock
+from member_api.errors import RateLimited
+
+logger = logging.getLogger(__name__)
+
+
+async def hit(
+    cache: Any,
+    clock: Clock,
+    scope: str,
+    subject: str,
+    *,
+    limit: int,
+    window_seconds: int,
+    what: str,
+) -> None:
+    """Count one action of `subject`; refuse it, typed and with a retry time, over `limit`.
+
+    A cache that cannot be reached lets the action through: losing a rate limit
+    for a while is better than refusing every member.
+    """
+    now = clock.now().timestamp()
+    slot = int(now // window_seconds)
+    counter = key("rate", scope, subject, slot)
+    try:
+        count = int(await cache.increment(counter, 1))
+        if count == 1:
+            await cache.expire(counter, window_seconds * 2)
+    except Exception:
+        logger.warning("rate limit %s not checked: the cache failed", scope, exc_info=True)
+        return
+    if count > limit:
+        retry = max(1, math.ceil((slot + 1) * window_seconds - now))
+        raise RateLimited(
+            "RATE_LIMITED",
+            f"At most {limit} {what} in {window_seconds // 60} minutes; try again later.",
+            retry_after_seconds=retry,
+        )
