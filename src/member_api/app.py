@@ -23,6 +23,7 @@ from member_api.commerce.http import commerce_webhook
 from member_api.graphql.schema import admin_schema, member_schema
 from member_api.graphql.view import GraphQLEndpoint
 from member_api.logs import install_request_id_factory, reset_request_id, set_request_id
+from member_api.provenance import http as provenance_http
 from member_api.services import Services, build_services
 from member_api.settings import Settings
 
@@ -122,6 +123,10 @@ def create_app(
             methods=["GET", "POST"],
         ),
         Route("/hooks/commerce", commerce_webhook, methods=["POST"]),
+        Route("/p/{public_id}", provenance_http.scan_page, methods=["GET"]),
+        Route("/provenance/checkpoint", provenance_http.checkpoint, methods=["GET"]),
+        Route("/provenance/key", provenance_http.verifier_key, methods=["GET"]),
+        Route("/provenance/consistency", provenance_http.consistency, methods=["GET"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/.well-known/jwks.json", jwks),

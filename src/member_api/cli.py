@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -138,6 +139,59 @@ def _cmd_job(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _provenance(settings: Settings, action: str, item: str | None) -> tuple[int, str]:
+    from member_api.provenance import bundle, log, service
+    from member_api.services import build_services
+
+    await db.init_orm(settings.database_url)
+    services = build_services(settings)
+    try:
+        key = service.log_key(services)
+        if action == "verify":
+            findings = await log.audit(key)
+            if findings:
+                return 1, "\n".join(f"FAIL: {f.problem}" for f in findings)
+            latest = await log.latest_checkpoint()
+            size = latest.size if latest else 0
+            return 0, f"OK: {size} log entries match every signed checkpoint of {key.origin}"
+        found = await service.item_by_public_id(str(item))
+        return 0, json.dumps(await bundle.export(key, found), ensure_ascii=False, indent=2)
+    finally:
+        await services.aclose()
+        await db.close_orm()
+
+
+def _cmd_provenance_verify(args: argparse.Namespace) -> int:
+    code, text = asyncio.run(_provenance(_settings(), "verify", None))
+    print(text, file=sys.stderr if code else sys.stdout)
+    return code
+
+
+def _cmd_provenance_export(args: argparse.Namespace) -> int:
+    _, text = asyncio.run(_provenance(_settings(), "export", args.item))
+    if args.out:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+        print(f"wrote {args.out}")
+    else:
+        print(text)
+    return 0
+
+
+def _cmd_provenance_verify_bundle(args: argparse.Namespace) -> int:
+    from member_api.provenance import bundle
+
+    key = args.key
+    if Path(key).is_file():
+        key = Path(key).read_text(encoding="utf-8").strip()
+    try:
+        data = json.loads(Path(args.file).read_text(encoding="utf-8"))
+        print(bundle.verify(data, key))
+    except (OSError, ValueError) as exc:
+        print(f"FAIL: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _cmd_export_schema(args: argparse.Namespace) -> int:
     from member_api.graphql.schema import admin_schema, member_schema, sdl
 
@@ -195,6 +249,26 @@ def build_parser() -> argparse.ArgumentParser:
     for job in (review, warnings, expire):
         job.add_argument("--as-of", type=_as_of, required=True, metavar="YYYY-MM-DD")
         job.set_defaults(handler=_cmd_job)
+
+    provenance = sub.add_parser("provenance", help="the transparency log of item histories")
+    prov_sub = provenance.add_subparsers(dest="provenance_command", required=True)
+    prov_sub.add_parser(
+        "verify", help="recompute the log from the database and check every signed checkpoint"
+    ).set_defaults(handler=_cmd_provenance_verify)
+    prov_export = prov_sub.add_parser(
+        "export", help="write an item's evidence bundle (events, proofs, checkpoint)"
+    )
+    prov_export.add_argument("item", help="the item's public id")
+    prov_export.add_argument("--out", default=None, help="a file (default: standard output)")
+    prov_export.set_defaults(handler=_cmd_provenance_export)
+    prov_check = prov_sub.add_parser(
+        "verify-bundle", help="check a bundle offline with the log's public key"
+    )
+    prov_check.add_argument("file")
+    prov_check.add_argument(
+        "--key", required=True, help="the verifier key (name+id+key), or a file holding it"
+    )
+    prov_check.set_defaults(handler=_cmd_provenance_verify_bundle)
 
     export = sub.add_parser("export-schema", help="write schema/schema.graphql and admin.graphql")
     export.add_argument("--directory", default="schema")

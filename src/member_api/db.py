@@ -30,6 +30,7 @@ MODEL_MODULES = [
     "member_api.badges.models",
     "member_api.tasks.models",
     "member_api.community.models",
+    "member_api.provenance.models",
 ]
 MIGRATIONS_MODULE = "migrations"
 

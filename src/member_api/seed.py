@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import uuid
 from datetime import timedelta
@@ -19,6 +20,8 @@ from member_api.members.activity import mark_active
 from member_api.members.models import Member
 from member_api.points import ledger
 from member_api.points.domain import Reason
+from member_api.provenance import service as provenance
+from member_api.provenance.domain import EventKind
 from member_api.rewards.service import RewardDraft, RewardKind, create_reward
 from member_api.services import Services
 from member_api.staff import service as staff
@@ -86,6 +89,7 @@ async def seed_demo(services: Services) -> None:
     await _check_ins(services)
     await _tasks(services)
     await _community(services)
+    await _provenance(services, staff_ids)
     await _rewards(services)
     await _events(services)
     logger.info("demo data seeded: %d members, %d staff", len(DEMO_MEMBERS), len(StaffRole))
@@ -188,6 +192,62 @@ async def _community(services: Services) -> None:
         post_id=quiz.id,
         verdict=QuizVerdict.GENUINE,
     )
+
+
+DEMO_ITEMS = [
+    ("13800000005", "Hermès", "Birkin 30 Togo", "BAG", "3760000000000", "HB30-7781"),
+    ("13800000004", "Rolex", "Daytona 116500LN", "WATCH", None, None),
+    ("13800000003", "Chanel", "Classic Flap Medium", "BAG", None, None),
+]
+
+
+async def _provenance(services: Services, staff_ids: dict[StaffRole, uuid.UUID]) -> None:
+    """Items with full histories owned by demo members; the last one's tag was copied."""
+    now = services.clock.now()
+    authenticator = staff_ids[StaffRole.AUTHENTICATOR]
+    operator = staff_ids[StaffRole.OPERATOR]
+    digest = "sha256:" + hashlib.sha256(b"demo authentication report").hexdigest()
+    items = []
+    for n, (phone, brand, model, category, gtin, serial) in enumerate(DEMO_ITEMS):
+        owner = await Member.get(phone_index=members.phone_index(services, phone))
+        item = await provenance.register_item(
+            services,
+            brand=brand,
+            model=model,
+            category=category,
+            photos=[f"https://img.example.com/items/{n}.jpg"],
+            gtin=gtin,
+            serial=serial,
+        )
+        steps = [
+            (operator, EventKind.SOURCING, "Shanghai", {}, 120),
+            (
+                authenticator,
+                EventKind.AUTHENTICATION,
+                "Shanghai",
+                {"verdict": "GENUINE", "reportDigest": digest},
+                118,
+            ),
+            (operator, EventKind.CONSIGNMENT, "Shanghai", {}, 117),
+            (operator, EventKind.SALE, None, {}, 90),
+            (authenticator, EventKind.MAINTENANCE, "Beijing", {"note": "Cleaning and polish"}, 20),
+        ]
+        for staff_id, kind, place, details, days in steps:
+            await provenance.record_event(
+                services,
+                staff_id=staff_id,
+                item_public_id=item.public_id,
+                kind=kind,
+                occurred_at=now - timedelta(days=days - n),
+                place=place,
+                details=details,
+                new_owner_id=owner.id if kind is EventKind.SALE else None,
+            )
+        items.append(item)
+    copied = items[-1]
+    for hours, city in ((3, "Shanghai"), (2, "Beijing")):
+        at = dataclasses.replace(services, clock=FrozenClock(now - timedelta(hours=hours)))
+        await provenance.record_scan(at, copied, city=city, address=None)
 
 
 async def _points_expiring_soon(services: Services, staff_id: uuid.UUID) -> None:

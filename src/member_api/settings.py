@@ -8,12 +8,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
+from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from member_api.community.domain import CommunityRules
 from member_api.points.domain import PointsRules
+from member_api.provenance.domain import CloneRules
 from member_api.tasks.domain import TaskRules
 from member_api.tiers.rules import TierRules
 
@@ -22,6 +24,7 @@ Environment = Literal["development", "production"]
 # Deterministic keys for development and tests only; production refuses them.
 _DEV_SIGNING_SEED = hashlib.sha256(b"member-api development signing key").digest()
 _DEV_DATA_KEY = hashlib.sha256(b"member-api development data key").digest()
+_DEV_LOG_SEED = hashlib.sha256(b"member-api development provenance log key").digest()
 
 
 class SettingsError(ValueError):
@@ -32,19 +35,23 @@ def development_signing_key() -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(_DEV_SIGNING_SEED)
 
 
+def development_log_key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(_DEV_LOG_SEED)
+
+
 def _raw_public(key: Ed25519PrivateKey) -> bytes:
     return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
-def _load_signing_key(pem: str | None) -> Ed25519PrivateKey | None:
+def _load_signing_key(pem: str | None, name: str = "JWT_PRIVATE_KEY") -> Ed25519PrivateKey | None:
     if not pem:
         return None
     try:
         key = serialization.load_pem_private_key(pem.encode(), password=None)
     except ValueError as exc:
-        raise SettingsError("JWT_PRIVATE_KEY is not a PEM private key") from exc
+        raise SettingsError(f"{name} is not a PEM private key") from exc
     if not isinstance(key, Ed25519PrivateKey):
-        raise SettingsError("JWT_PRIVATE_KEY must be an Ed25519 key")
+        raise SettingsError(f"{name} must be an Ed25519 key")
     return key
 
 
@@ -135,6 +142,13 @@ class Settings:
     graphiql: bool = True
     # Where the public provenance pages live (printed in QR codes and share links).
     public_base_url: str = "http://127.0.0.1:8000"
+    # The transparency log of item histories: its name (the checkpoints' origin line)
+    # and its own Ed25519 key.
+    provenance_log_name: str = ""
+    provenance_signing_key: Ed25519PrivateKey = field(
+        default_factory=development_log_key, repr=False
+    )
+    clone_rules: CloneRules = field(default_factory=CloneRules)
 
     commerce_webhook_secret: str = field(default="dev-commerce-secret", repr=False)
     tier_rules: TierRules = field(default_factory=TierRules)
@@ -160,6 +174,17 @@ class Settings:
         return _raw_public(self.signing_key) == _raw_public(development_signing_key())
 
     @property
+    def provenance_origin(self) -> str:
+        if self.provenance_log_name:
+            return self.provenance_log_name
+        host = urlsplit(self.public_base_url).netloc or "localhost"
+        return f"{host}/provenance"
+
+    @property
+    def uses_development_log_key(self) -> bool:
+        return _raw_public(self.provenance_signing_key) == _raw_public(development_log_key())
+
+    @property
     def uses_development_data_key(self) -> bool:
         return self.data_key == _DEV_DATA_KEY
 
@@ -181,6 +206,10 @@ class Settings:
             raise SettingsError("production needs its own COMMERCE_WEBHOOK_SECRET")
         if self.miniprogram_app_secret == "dev-app-secret":
             raise SettingsError("production needs MINIPROGRAM_APP_SECRET")
+        if self.uses_development_log_key:
+            raise SettingsError(
+                "production needs PROVENANCE_PRIVATE_KEY (an Ed25519 PEM key for the log)"
+            )
         if not self.public_base_url.startswith("https://"):
             raise SettingsError("production needs PUBLIC_BASE_URL starting with https://")
 
@@ -196,6 +225,9 @@ class Settings:
         signing_key = _load_signing_key(env.get("JWT_PRIVATE_KEY"))
         if signing_key is not None:
             kwargs["signing_key"] = signing_key
+        log_key = _load_signing_key(env.get("PROVENANCE_PRIVATE_KEY"), "PROVENANCE_PRIVATE_KEY")
+        if log_key is not None:
+            kwargs["provenance_signing_key"] = log_key
         data_key = _load_data_key(env.get("DATA_KEY"))
         if data_key is not None:
             kwargs["data_key"] = data_key
@@ -222,6 +254,11 @@ class Settings:
             miniprogram_timeout_seconds=_float(env, "MINIPROGRAM_TIMEOUT_SECONDS", 5.0),
             graphiql=_bool(env, "GRAPHIQL", not production),
             public_base_url=env.get("PUBLIC_BASE_URL", cls.public_base_url).rstrip("/"),
+            provenance_log_name=env.get("PROVENANCE_LOG_NAME", ""),
+            clone_rules=CloneRules(
+                max_places_per_day=_int(env, "CLONE_MAX_PLACES_PER_DAY", 3),
+                max_speed_kmh=_float(env, "CLONE_MAX_SPEED_KMH", 800.0),
+            ),
             commerce_webhook_secret=env.get(
                 "COMMERCE_WEBHOOK_SECRET", "" if production else "dev-commerce-secret"
             ),

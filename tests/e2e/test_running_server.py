@@ -178,3 +178,55 @@ def test_demo_community(server: str) -> None:
     assert any(p["likeCount"] > 0 for p in posts)
     thread = call(server, op("PostThread"), {"postId": posts[-1]["id"], "first": 5}, token)
     assert thread["post"]["comments"]["edges"]
+
+
+def _demo_items(server: str) -> list[dict]:
+    variables = {"input": {"phone": "13800000005", "password": "demo-pass-1"}}
+    token = call(server, op("Login"), variables)["login"]["accessToken"]
+    return list(call(server, op("MyItems"), {}, token)["me"]["items"])
+
+
+def test_demo_items_and_the_copied_tag(server: str) -> None:
+    items = _demo_items(server)
+    assert [i["brand"] for i in items] == ["Hermès"]
+    assert items[0]["qrCodeSvg"].startswith("<svg")
+    found = call(server, op("ScanItem"), {"code": items[0]["publicId"]})["provenance"]
+    assert found["authentic"] is True
+    assert len(found["events"]) == 5
+    variables = {"input": {"phone": "13800000003", "password": "demo-pass-1"}}
+    token = call(server, op("Login"), variables)["login"]["accessToken"]
+    chanel = call(server, op("MyItems"), {}, token)["me"]["items"][0]
+    assert call(server, op("ScanItem"), {"code": chanel["publicId"]})["provenance"]["cloneWarning"]
+
+
+def test_the_scan_page_in_a_phone_sized_headless_chromium(server: str) -> None:
+    from selenium import webdriver
+    from selenium.webdriver.common.by import By
+
+    public_id = _demo_items(server)[0]["publicId"]
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu"):
+        options.add_argument(argument)
+    # A phone: 390 x 844 CSS pixels at 3x, as an iPhone 14 reports itself.
+    phone = {"width": 390, "height": 844, "pixelRatio": 3.0, "touch": True}
+    options.add_experimental_option("mobileEmulation", {"deviceMetrics": phone})
+    service = webdriver.ChromeService(executable_path="/usr/bin/chromedriver")
+    driver = webdriver.Chrome(options=options, service=service)
+    try:
+        driver.get(f"{server}/p/{public_id}")
+        viewport = driver.execute_script("return [window.innerWidth, window.innerHeight]")
+        assert viewport[0] <= 390
+        verdict = driver.find_element(By.ID, "verdict")
+        assert verdict.is_displayed()
+        assert "Authentic" in verdict.text
+        box = verdict.rect
+        # On screen without scrolling, and nothing wider than the phone.
+        assert box["x"] >= 0
+        assert box["x"] + box["width"] <= viewport[0]
+        assert box["y"] + box["height"] <= viewport[1]
+        assert driver.execute_script("return document.documentElement.scrollWidth") <= viewport[0]
+        if os.environ.get("SCAN_PAGE_SCREENSHOT"):
+            driver.save_screenshot(os.environ["SCAN_PAGE_SCREENSHOT"])
+    finally:
+        driver.quit()

@@ -33,6 +33,7 @@ def _production_env(**extra: str) -> dict[str, str]:
         "DATA_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
         "MINIPROGRAM_APP_SECRET": "real-secret",
         "PUBLIC_BASE_URL": "https://member.example.com",
+        "PROVENANCE_PRIVATE_KEY": _pem(),
     }
     env.update(extra)
     return env
@@ -69,7 +70,14 @@ def test_production_with_real_keys_starts() -> None:
 
 
 @pytest.mark.parametrize(
-    "missing", ["JWT_PRIVATE_KEY", "DATA_KEY", "MINIPROGRAM_APP_SECRET", "PUBLIC_BASE_URL"]
+    "missing",
+    [
+        "JWT_PRIVATE_KEY",
+        "DATA_KEY",
+        "MINIPROGRAM_APP_SECRET",
+        "PUBLIC_BASE_URL",
+        "PROVENANCE_PRIVATE_KEY",
+    ],
 )
 def test_production_refuses_missing_secrets(missing: str) -> None:
     env = _production_env()

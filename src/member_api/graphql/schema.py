@@ -7,7 +7,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -18,6 +18,12 @@ from member_api.community.gql import CommunityMutation, CommunityQuery
 from member_api.events.gql import EventAdminMutation, EventMutation, EventQuery
 from member_api.graphql.errors import ERROR_TYPES, ClientError
 from member_api.members.gql import MemberMutation, MemberQuery
+from member_api.provenance.gql import (
+    ProvenanceAdminMutation,
+    ProvenanceAdminQuery,
+    ProvenanceMutation,
+    ProvenanceQuery,
+)
 from member_api.rewards.gql import (
     QUANTITY_SCALAR,
     Quantity,
@@ -55,30 +61,45 @@ def _masking() -> MaskErrors:
     return MaskErrors(should_mask_error=_is_unexpected, error_message="Internal error.")
 
 
+def _parser_cache() -> ParserCache:
+    return ParserCache(maxsize=512)
+
+
+def _validation_cache() -> ValidationCache:
+    return ValidationCache(maxsize=512)
+
+
 def _build(query: type, mutation: type) -> strawberry.Schema:
+    # Clients send the same few documents: parse and validate each once, not per request.
     return _Schema(
         config=StrawberryConfig(scalar_map={Quantity: QUANTITY_SCALAR}),
         query=query,
         mutation=mutation,
         types=list(ERROR_TYPES),
-        extensions=[_masking],
+        extensions=[_masking, _parser_cache, _validation_cache],
     )
 
 
 @strawberry.type
-class Query(MemberQuery, RewardQuery, EventQuery, CommunityQuery):
+class Query(MemberQuery, RewardQuery, EventQuery, CommunityQuery, ProvenanceQuery):
     pass
 
 
 @strawberry.type
 class Mutation(
-    MemberMutation, RewardMutation, CheckInMutation, EventMutation, TaskMutation, CommunityMutation
+    MemberMutation,
+    RewardMutation,
+    CheckInMutation,
+    EventMutation,
+    TaskMutation,
+    CommunityMutation,
+    ProvenanceMutation,
 ):
     pass
 
 
 @strawberry.type(name="Query")
-class AdminQuery(StaffQuery, TierAdminQuery, CommunityAdminQuery):
+class AdminQuery(StaffQuery, TierAdminQuery, CommunityAdminQuery, ProvenanceAdminQuery):
     pass
 
 
@@ -90,6 +111,7 @@ class AdminMutation(
     RewardAdminMutation,
     EventAdminMutation,
     CommunityAdminMutation,
+    ProvenanceAdminMutation,
 ):
     pass
 

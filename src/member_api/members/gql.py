@@ -26,6 +26,7 @@ from member_api.members.models import Member as MemberRow
 from member_api.notifications.gql import NotificationConnection, notifications_page
 from member_api.points import ledger
 from member_api.points.gql import Points, points_of
+from member_api.provenance.gql import OwnedItem, items_of
 from member_api.rewards.gql import RedemptionConnection, redemptions_page
 from member_api.rights import service as rights_service
 from member_api.tasks.gql import CouponType, TaskType, coupons_of, tasks_of
@@ -113,6 +114,10 @@ class MemberType:
     @strawberry.field(description="The task catalogue with the member's progress.")
     async def tasks(self, info: GqlInfo) -> list[TaskType]:
         return await tasks_of(info, self.row)
+
+    @strawberry.field(description="Items the member owns, with their QR codes.")
+    async def items(self, info: GqlInfo) -> list[OwnedItem]:
+        return await items_of(info, self.row)
 
     @strawberry.field(description="Coupons the member holds, newest first.")
     async def coupons(self) -> list[CouponType]:

@@ -1,0 +1,223 @@
+"""The transparency log: appending leaves under one lock, a signed checkpoint per append,
+proofs, and the audit that recomputes everything from the event rows."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from member_api.db import create_once
+from member_api.provenance import merkle, note
+from member_api.provenance.domain import EventKind, Leaf
+from member_api.provenance.models import Checkpoint, CustodyEvent, Item, LogHead
+
+
+@dataclass(frozen=True)
+class LogKey:
+    """Who signs the log: the origin line of its checkpoints and the Ed25519 key."""
+
+    origin: str
+    key: Ed25519PrivateKey
+
+    @property
+    def verifier_key(self) -> str:
+        return note.verifier_key(self.origin, note.raw_public_key(self.key))
+
+    @property
+    def verifier(self) -> note.Verifier:
+        return note.Verifier.parse(self.verifier_key)
+
+
+def _push(frontier: list[bytes], sizes: list[int], leaf: bytes) -> None:
+    frontier.append(leaf)
+    sizes.append(1)
+    while len(sizes) > 1 and sizes[-1] == sizes[-2]:
+        right, left = frontier.pop(), frontier.pop()
+        sizes.pop()
+        sizes[-1] *= 2
+        frontier.append(merkle.node_hash(left, right))
+
+
+def _sizes(size: int) -> list[int]:
+    """The sizes of the perfect subtrees of a tree of `size` leaves, left to right."""
+    return [1 << bit for bit in range(size.bit_length() - 1, -1, -1) if size >> bit & 1]
+
+
+def _root(frontier: list[bytes]) -> bytes:
+    if not frontier:
+        return merkle.EMPTY_ROOT
+    root = frontier[-1]
+    for left in reversed(frontier[:-1]):
+        root = merkle.node_hash(left, root)
+    return root
+
+
+async def append(
+    log_key: LogKey,
+    *,
+    item: Item,
+    kind: EventKind,
+    occurred_at: datetime,
+    place: str | None,
+    actor: str,
+    biz_step: str,
+    disposition: str,
+    details: dict[str, object],
+    now: datetime,
+) -> CustodyEvent:
+    """Append one event and sign the new checkpoint. Call inside a transaction: the log
+    head stays locked until it commits, so leaves get consecutive indexes."""
+    await create_once(LogHead, id=1, size=0, frontier=[])  # the first append makes it
+    head = await LogHead.select_for_update().get(id=1)
+    leaf = Leaf(
+        index=head.size,
+        item=item.public_id,
+        kind=kind,
+        occurred_at=occurred_at,
+        place=place,
+        actor=actor,
+        biz_step=biz_step,
+        disposition=disposition,
+        details=dict(details),
+    )
+    hashed = merkle.leaf_hash(leaf.canonical())
+    event = await CustodyEvent.create(
+        leaf_index=leaf.index,
+        item_id=item.id,
+        kind=kind.value,
+        occurred_at=occurred_at,
+        place=place,
+        actor=actor,
+        biz_step=biz_step,
+        disposition=disposition,
+        details=leaf.details,
+        leaf_hash=hashed.hex(),
+        recorded_at=now,
+    )
+    frontier = [bytes.fromhex(h) for h in head.frontier]
+    sizes = _sizes(head.size)
+    _push(frontier, sizes, hashed)
+    size = head.size + 1
+    root = _root(frontier)
+    await LogHead.filter(id=1).update(size=size, frontier=[h.hex() for h in frontier])
+    body = note.Checkpoint(log_key.origin, size, root).body()
+    await Checkpoint.create(
+        size=size,
+        root_hash=root.hex(),
+        note=note.sign(body, log_key.origin, log_key.key),
+        created_at=now,
+    )
+    return event
+
+
+async def latest_checkpoint() -> Checkpoint | None:
+    return await Checkpoint.all().order_by("-size").first()
+
+
+async def leaf_hashes(size: int) -> list[bytes]:
+    rows = (
+        await CustodyEvent.filter(leaf_index__lt=size)
+        .order_by("leaf_index")
+        .values_list("leaf_hash", flat=True)
+    )
+    return [bytes.fromhex(str(h)) for h in rows]
+
+
+async def inclusion_proof(leaf_index: int, size: int) -> list[bytes]:
+    return merkle.inclusion_proof(leaf_index, await leaf_hashes(size))
+
+
+async def consistency_proof(old_size: int, new_size: int) -> list[bytes]:
+    return merkle.consistency_proof(old_size, await leaf_hashes(new_size))
+
+
+def b64(values: list[bytes]) -> list[str]:
+    return [base64.b64encode(v).decode() for v in values]
+
+
+# --- the audit ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    leaf_index: int | None
+    item: str | None
+    problem: str
+
+
+def leaf_of(event: CustodyEvent, item_public_id: str) -> Leaf:
+    return Leaf(
+        index=int(event.leaf_index),
+        item=item_public_id,
+        kind=EventKind(event.kind),
+        occurred_at=event.occurred_at,
+        place=event.place,
+        actor=event.actor,
+        biz_step=event.biz_step,
+        disposition=event.disposition,
+        details=dict(event.details),
+    )
+
+
+async def audit(log_key: LogKey) -> list[Finding]:
+    """Recompute the tree from the event rows and hold it against every signed
+    checkpoint. Finds rows changed, removed or reordered, and forged checkpoints."""
+    findings: list[Finding] = []
+    events = await CustodyEvent.all().order_by("leaf_index")
+    items = {i.id: i.public_id for i in await Item.filter(id__in={e.item_id for e in events})}
+    leaves: list[bytes] = []
+    owners: list[str] = []
+    for position, event in enumerate(events):
+        if event.leaf_index != position:
+            findings.append(
+                Finding(
+                    position,
+                    None,
+                    f"leaf {position} is missing (the next row is leaf {event.leaf_index})",
+                )
+            )
+            return findings
+        public_id = items.get(event.item_id, "?")
+        leaves.append(merkle.leaf_hash(leaf_of(event, public_id).canonical()))
+        owners.append(public_id)
+    checkpoints = await Checkpoint.all().order_by("size")
+    verifier = log_key.verifier
+    roots: dict[int, bytes] = {}
+    frontier: list[bytes] = []
+    sizes: list[int] = []
+    for n, leaf in enumerate(leaves, start=1):
+        _push(frontier, sizes, leaf)
+        roots[n] = _root(frontier)
+    for checkpoint in checkpoints:
+        try:
+            signed = note.Checkpoint.parse(note.open_note(checkpoint.note, verifier))
+        except note.NoteError as exc:
+            findings.append(Finding(None, None, f"checkpoint {checkpoint.size}: {exc}"))
+            continue
+        if signed.size > len(leaves):
+            findings.append(
+                Finding(
+                    len(leaves),
+                    None,
+                    f"the signed checkpoint of size {signed.size} "
+                    f"covers leaves that are no longer in the database ({len(leaves)} are)",
+                )
+            )
+            continue
+        if roots.get(signed.size) != signed.root:
+            # A checkpoint is signed at every append, in order: the first one that
+            # disagrees ends with the first leaf that changed.
+            bad = signed.size - 1
+            findings.append(
+                Finding(
+                    bad,
+                    owners[bad],
+                    f"leaf {bad} (item {owners[bad]}) differs from "
+                    "what the signed checkpoint of its size committed to",
+                )
+            )
+            return findings
+    return findings

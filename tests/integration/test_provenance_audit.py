@@ -1,0 +1,150 @@
+"""`member-api provenance verify` catches rows changed, removed or reordered behind the
+service's back; `export` and `verify-bundle` prove an item's history offline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tortoise import Tortoise
+
+from member_api import db
+from member_api.cli import main
+from member_api.provenance.log import LogKey
+from member_api.settings import Settings
+from tests.conftest import _truncate_postgres, run_in_own_loop
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def seeded(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A database set up as `make run` does, with the demo items."""
+    if request.param == "sqlite":
+        url = f"sqlite://{tmp_path / 'audit.sqlite3'}"
+    else:
+        url = str(request.getfixturevalue("postgres_database"))
+        run_in_own_loop(_truncate_postgres(url))
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("CACHE_URL", "memory://")
+    assert main(["migrate"]) == 0
+    assert main(["seed-demo"]) == 0
+    return url
+
+
+def sql(url: str, statement: str) -> list[dict[str, object]]:
+    async def run() -> list[dict[str, object]]:
+        await db.init_orm(url)
+        try:
+            connection = Tortoise.get_connection("default")
+            if statement.lstrip().upper().startswith("SELECT"):
+                return list(await connection.execute_query_dict(statement))
+            await connection.execute_script(statement)
+            return []
+        finally:
+            await Tortoise.close_connections()
+
+    return run_in_own_loop(run())
+
+
+def item_at(url: str, leaf: int) -> str:
+    rows = sql(
+        url,
+        "SELECT i.public_id FROM custody_event e JOIN item i ON i.id = e.item_id "
+        f"WHERE e.leaf_index = {leaf}",
+    )
+    return str(rows[0]["public_id"])
+
+
+def verify(capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(["provenance", "verify"])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def test_an_untouched_log_verifies(seeded: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, said = verify(capsys)
+    assert code == 0, said
+    assert "OK: 15 log entries" in said
+
+
+def test_an_edited_row_fails_and_names_its_item(
+    seeded: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sql(seeded, "UPDATE custody_event SET place = 'Paris' WHERE leaf_index = 6")
+    code, said = verify(capsys)
+    assert code == 1
+    assert f"leaf 6 (item {item_at(seeded, 6)})" in said
+
+
+def test_a_forged_verdict_fails_and_names_its_item(
+    seeded: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    forged = json.dumps({"verdict": "GENUINE", "reportDigest": "sha256:" + "0" * 64})
+    sql(seeded, f"UPDATE custody_event SET details = '{forged}' WHERE leaf_index = 11")
+    code, said = verify(capsys)
+    assert code == 1
+    assert item_at(seeded, 11) in said
+
+
+def test_a_removed_row_fails(seeded: str, capsys: pytest.CaptureFixture[str]) -> None:
+    sql(seeded, "DELETE FROM custody_event WHERE leaf_index = 14")
+    code, said = verify(capsys)
+    assert code == 1
+    assert "no longer in the database" in said
+    sql(seeded, "DELETE FROM custody_event WHERE leaf_index = 3")
+    code, said = verify(capsys)
+    assert (code, "leaf 3 is missing" in said) == (1, True)
+
+
+def test_reordered_rows_fail(seeded: str, capsys: pytest.CaptureFixture[str]) -> None:
+    first = item_at(seeded, 4)
+    sql(
+        seeded,
+        "UPDATE custody_event SET leaf_index = -1 WHERE leaf_index = 4;"
+        "UPDATE custody_event SET leaf_index = 4 WHERE leaf_index = 5;"
+        "UPDATE custody_event SET leaf_index = 5 WHERE leaf_index = -1;",
+    )
+    code, said = verify(capsys)
+    assert code == 1
+    assert "leaf 4" in said
+    assert item_at(seeded, 5) == first
+
+
+def _key() -> str:
+    settings = Settings.from_env()
+    return LogKey(settings.provenance_origin, settings.provenance_signing_key).verifier_key
+
+
+def test_a_bundle_verifies_offline_and_a_forged_one_does_not(
+    seeded: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    public_id = item_at(seeded, 0)
+    out = tmp_path / "bundle.json"
+    assert main(["provenance", "export", public_id, "--out", str(out)]) == 0
+    key_file = tmp_path / "log.key"
+    key_file.write_text(_key() + "\n")
+    capsys.readouterr()
+    assert main(["provenance", "verify-bundle", str(out), "--key", str(key_file)]) == 0
+    assert f"OK: 5 event(s) of item {public_id}" in capsys.readouterr().out
+    bundle = json.loads(out.read_text())
+    assert "owner" not in out.read_text().lower()
+
+    def forged(change: str) -> int:
+        copy = json.loads(json.dumps(bundle))
+        if change == "verdict":
+            copy["events"][1]["leaf"]["details"]["verdict"] = "COUNTERFEIT"
+        elif change == "date":
+            copy["events"][0]["leaf"]["eventTime"] = "2020-01-01T00:00:00Z"
+        elif change == "checkpoint":
+            copy["checkpoint"] = copy["checkpoint"].replace("\n15\n", "\n16\n")
+        elif change == "other item":
+            copy["events"][0]["leaf"]["item"] = "someone-else"
+        path = tmp_path / f"forged-{change}.json"
+        path.write_text(json.dumps(copy))
+        return main(["provenance", "verify-bundle", str(path), "--key", _key()])
+
+    for change in ("verdict", "date", "checkpoint", "other item"):
+        assert forged(change) == 1, change
+    other_key = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"
+    assert main(["provenance", "verify-bundle", str(out), "--key", other_key]) == 1
+    assert "FAIL" in capsys.readouterr().err
