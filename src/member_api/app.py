@@ -20,7 +20,7 @@ from member_api import db
 from member_api.cache import cache_ping
 from member_api.clock import Clock
 from member_api.commerce.http import commerce_webhook
-from member_api.graphql.schema import admin_schema, member_schema
+from member_api.graphql.schema import schemas
 from member_api.graphql.view import GraphQLEndpoint
 from member_api.logs import install_request_id_factory, reset_request_id, set_request_id
 from member_api.provenance import http as provenance_http
@@ -56,6 +56,63 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             reset_request_id(token)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodyLimitMiddleware:
+    """Refuses request bodies over `max_bytes` with 413, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def _refuse(self, send: Send) -> None:
+        body = (
+            b'{"errors":[{"message":"The request body is too large.",'
+            b'"extensions":{"code":"REQUEST_TOO_LARGE"}}]}'
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(send)
+            return
+        received = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except _TooLarge:
+            if not started:
+                await self._refuse(send)
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -111,6 +168,7 @@ def create_app(
             await services.aclose()
             await db.close_orm()
 
+    member_schema, admin_schema = schemas(introspection=settings.introspection)
     routes = [
         Route(
             "/graphql",
@@ -132,5 +190,6 @@ def create_app(
         Route("/.well-known/jwks.json", jwks),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -140,6 +140,8 @@ class Settings:
     miniprogram_timeout_seconds: float = 5.0
 
     graphiql: bool = True
+    introspection: bool = True
+    max_body_bytes: int = 64 * 1024
     # Where the public provenance pages live (printed in QR codes and share links).
     public_base_url: str = "http://127.0.0.1:8000"
     # The transparency log of item histories: its name (the checkpoints' origin line)
@@ -253,6 +255,8 @@ class Settings:
             miniprogram_app_secret=env.get("MINIPROGRAM_APP_SECRET", "dev-app-secret"),
             miniprogram_timeout_seconds=_float(env, "MINIPROGRAM_TIMEOUT_SECONDS", 5.0),
             graphiql=_bool(env, "GRAPHIQL", not production),
+            introspection=_bool(env, "GRAPHQL_INTROSPECTION", not production),
+            max_body_bytes=_int(env, "MAX_BODY_BYTES", 64 * 1024),
             public_base_url=env.get("PUBLIC_BASE_URL", cls.public_base_url).rstrip("/"),
             provenance_log_name=env.get("PROVENANCE_LOG_NAME", ""),
             clone_rules=CloneRules(

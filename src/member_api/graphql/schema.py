@@ -7,7 +7,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
+from strawberry.extensions import DisableIntrospection, MaskErrors, ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -17,6 +17,7 @@ from member_api.community.admin_gql import CommunityAdminMutation, CommunityAdmi
 from member_api.community.gql import CommunityMutation, CommunityQuery
 from member_api.events.gql import EventAdminMutation, EventMutation, EventQuery
 from member_api.graphql.errors import ERROR_TYPES, ClientError
+from member_api.graphql.limits import limit_extensions
 from member_api.members.gql import MemberMutation, MemberQuery
 from member_api.provenance.gql import (
     ProvenanceAdminMutation,
@@ -69,14 +70,17 @@ def _validation_cache() -> ValidationCache:
     return ValidationCache(maxsize=512)
 
 
-def _build(query: type, mutation: type) -> strawberry.Schema:
+def _build(query: type, mutation: type, *, introspection: bool = True) -> strawberry.Schema:
     # Clients send the same few documents: parse and validate each once, not per request.
+    extensions: list[Any] = [_masking, _parser_cache, _validation_cache, *limit_extensions()]
+    if not introspection:
+        extensions.append(DisableIntrospection)
     return _Schema(
         config=StrawberryConfig(scalar_map={Quantity: QUANTITY_SCALAR}),
         query=query,
         mutation=mutation,
         types=list(ERROR_TYPES),
-        extensions=[_masking, _parser_cache, _validation_cache],
+        extensions=extensions,
     )
 
 
@@ -118,6 +122,15 @@ class AdminMutation(
 
 member_schema = _build(Query, Mutation)
 admin_schema = _build(AdminQuery, AdminMutation)
+_closed = (
+    _build(Query, Mutation, introspection=False),
+    _build(AdminQuery, AdminMutation, introspection=False),
+)
+
+
+def schemas(*, introspection: bool) -> tuple[strawberry.Schema, strawberry.Schema]:
+    """(member, staff) schemas, answering introspection or not."""
+    return (member_schema, admin_schema) if introspection else _closed
 
 
 def sdl(schema: Any) -> str:

@@ -1,0 +1,102 @@
+"""Every request is held to limits on depth, aliases, tokens and cost; every answer
+reports its cost."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import httpx
+
+from member_api.app import create_app
+from member_api.graphql.limits import MAX_COST, operation_cost
+from member_api.settings import Settings
+from tests.support import gql, op
+
+DEEP_FEED = """
+query($g: ID!) {
+  communityGroup(id: $g) {
+    posts(first: 100) { edges { node { comments(first: 100) {
+      edges { node { author { tier { code } } } } } } } }
+  }
+}
+"""
+
+
+async def test_every_answer_reports_its_cost(client: httpx.AsyncClient) -> None:
+    body = await gql(client, op("CommunityGroups"))
+    assert body["extensions"]["cost"] == {"requestedQueryCost": 1, "maxQueryCost": MAX_COST}
+    feed = await gql(client, op("GroupFeed"), {"groupId": "x", "first": 20})
+    # group 1 + posts 1 + 20 x (edge 1 + node 1 + author 1 + tier 1) + pageInfo 1
+    assert feed["extensions"]["cost"]["requestedQueryCost"] == 1 + 1 + 20 * 4 + 1
+
+
+async def test_a_too_costly_query_is_refused_before_it_runs(client: httpx.AsyncClient) -> None:
+    body = await gql(client, DEEP_FEED, {"g": "x"})
+    assert body["data"] is None
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == "QUERY_TOO_COSTLY"
+    assert body["extensions"]["cost"]["requestedQueryCost"] > MAX_COST
+
+
+async def test_depth_aliases_and_tokens_are_limited(client: httpx.AsyncClient) -> None:
+    deep = "{ me " + "{ tier " * 12 + "{ code }" + " }" * 12 + " }"
+    body = await gql(client, deep)
+    assert "exceeds maximum operation depth" in body["errors"][0]["message"]
+    aliases = "{ " + " ".join(f"a{n}: communityGroups {{ id }}" for n in range(31)) + " }"
+    body = await gql(client, aliases)
+    assert "aliases" in body["errors"][0]["message"].lower()
+    tokens = "{ " + " ".join("__typename" for _ in range(5_001)) + " }"
+    body = await gql(client, tokens)
+    assert "token" in body["errors"][0]["message"].lower()
+
+
+async def test_batches_are_refused(client: httpx.AsyncClient) -> None:
+    batch = [{"query": "{ __typename }"}, {"query": "{ __typename }"}]
+    response = await client.post("/graphql", json=batch)
+    assert response.status_code == 400
+
+
+def test_cost_counts_fragments_variables_and_default_pages() -> None:
+    from graphql import parse
+
+    document = parse(
+        "query($n: Int) { rewards(first: $n) { edges { node { ...R } } } "
+        "communityGroups { ...G } } fragment R on Reward { id } "
+        "fragment G on CommunityGroup { posts { edges { node { id } } } }"
+    )
+    # rewards: 1 + 7 x (edge 1 + node 1); groups: 1 + posts (1 + 20 x (1 + 1))
+    assert operation_cost(document, None, {"n": 7}) == (1 + 7 * 2) + (1 + 1 + 20 * 2)
+
+
+async def test_introspection_is_off_in_production_unless_enabled(settings: Settings) -> None:
+    for introspection in (False, True):
+        app = create_app(dataclasses.replace(settings, introspection=introspection))
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                for path in ("/graphql", "/admin/graphql"):
+                    query = {"query": "{ __schema { types { name } } }"}
+                    body = (await client.post(path, json=query)).json()
+                    assert ("errors" not in body) is introspection, body
+    assert not Settings.from_env({"ENVIRONMENT": "production"}).introspection
+    assert Settings.from_env(
+        {"ENVIRONMENT": "production", "GRAPHQL_INTROSPECTION": "1"}
+    ).introspection
+
+
+async def test_request_bodies_are_capped(client: httpx.AsyncClient) -> None:
+    padding = "x" * (70 * 1024)
+    response = await client.post("/graphql", json={"query": "{ __typename }", "pad": padding})
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "REQUEST_TOO_LARGE"
+
+    async def stream() -> Any:
+        for _ in range(70):
+            yield b"x" * 1024
+
+    streamed = await client.post(
+        "/graphql", content=stream(), headers={"content-type": "application/json"}
+    )
+    assert streamed.status_code == 413
+    assert (await client.post("/graphql", json={"query": "{ __typename }"})).status_code == 200
