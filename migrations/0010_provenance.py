@@ -50,6 +50,8 @@ class Migration(migrations.Migration):
                 ('leaf_index', fields.BigIntField(unique=True)),
                 ('item', fields.ForeignKeyField('models.Item', source_field='item_id', db_constraint=True, to_field='id', related_name='events', on_delete=OnDelete.RESTRICT)),
                 ('kind', fields.CharField(max_length=20)),
+                ('item_seq', fields.IntField()),
+                ('previous_leaf', fields.BigIntField(null=True)),
                 ('occurred_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('place', fields.CharField(null=True, max_length=60)),
                 ('actor', fields.CharField(max_length=40)),

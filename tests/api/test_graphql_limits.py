@@ -3,6 +3,7 @@ reports its cost."""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 from typing import Any
 
@@ -100,3 +101,19 @@ async def test_request_bodies_are_capped(client: httpx.AsyncClient) -> None:
     )
     assert streamed.status_code == 413
     assert (await client.post("/graphql", json={"query": "{ __typename }"})).status_code == 200
+
+
+async def test_nul_characters_are_refused_typed(client: httpx.AsyncClient) -> None:
+    register = {
+        "input": {"phone": "13900000001", "password": "secret-pass-1", "displayName": "a\x00"}
+    }
+    body = await gql(client, op("Register"), register)
+    assert body["errors"][0]["extensions"]["code"] == "INVALID_CHARACTERS"
+    scan = await gql(client, op("ScanItem"), {"code": "x\x00y"})
+    assert scan["errors"][0]["extensions"]["code"] == "INVALID_CHARACTERS"
+    page = await client.get("/p/%00")
+    assert page.status_code == 404
+    cursor = base64.urlsafe_b64encode(b"[" * 1000).decode()
+    for after in (cursor, base64.urlsafe_b64encode(b'["0001-01-01T00:00+01:00", "x"]').decode()):
+        deep = await gql(client, op("UpcomingEvents"), {"first": 5, "after": after})
+        assert deep["errors"][0]["extensions"]["code"] == "INVALID_CURSOR"

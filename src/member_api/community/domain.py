@@ -54,6 +54,10 @@ def check_words(text: str, rules: CommunityRules, *, field: str) -> None:
 
 def clean_text(text: str, *, limit: int, field: str, what: str) -> str:
     text = text.strip()
+    if any(c in text for c in "\x00\ufffe\uffff"):
+        raise InvalidInput(
+            "INVALID_CHARACTERS", f"The {what} holds characters we cannot keep.", field=field
+        )
     if not text:
         raise InvalidInput("EMPTY_TEXT", f"Write something in the {what}.", field=field)
     if len(text) > limit:
@@ -71,7 +75,10 @@ def clean_image_urls(urls: list[str]) -> list[str]:
     cleaned = []
     for url in urls:
         url = url.strip()
-        parts = urlsplit(url) if len(url) <= MAX_URL_CHARS else None
+        try:
+            parts = urlsplit(url) if len(url) <= MAX_URL_CHARS and url.isprintable() else None
+        except ValueError:
+            parts = None
         if parts is None or parts.scheme != "https" or not parts.hostname:
             raise InvalidInput(
                 "INVALID_IMAGE_URL",

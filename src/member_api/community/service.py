@@ -33,6 +33,7 @@ from member_api.points.domain import Reason
 from member_api.services import Services
 from member_api.tasks import service as tasks
 from member_api.tasks.domain import Action
+from member_api.tiers import service as tiers
 from member_api.tiers.domain import business_date
 
 VISIBLE = ContentState.VISIBLE.value
@@ -386,19 +387,23 @@ async def reveal_quiz(
         raise Forbidden("NOT_GROUP_OWNER", "Only the quiz's author reveals it.")
     now = services.clock.now()
     reward = services.settings.community_rules.quiz_points
-    async with in_transaction():
-        revealed = await Post.filter(id=post.id, quiz_revealed_at__isnull=True).update(
-            quiz_answer=verdict.value, quiz_revealed_at=now
-        )
-        if not revealed:
-            raise Conflict("QUIZ_REVEALED", "The answer has been revealed already.")
-        winners = await QuizAnswer.filter(post_id=post.id, answer=verdict.value).values_list(
-            "member_id", flat=True
-        )
-        for winner in winners:
+    revealed = await Post.filter(id=post.id, quiz_revealed_at__isnull=True).update(
+        quiz_answer=verdict.value, quiz_revealed_at=now
+    )
+    if not revealed:
+        raise Conflict("QUIZ_REVEALED", "The answer has been revealed already.")
+    # Answers are closed now (an answer re-reads the post under its lock). Each winner is
+    # paid in a short transaction of their own, member row first as everywhere, and at
+    # most once: the ledger keeps one credit per reference.
+    winners = await QuizAnswer.filter(post_id=post.id, answer=verdict.value).values_list(
+        "member_id", flat=True
+    )
+    for winner in sorted(str(w) for w in winners):
+        async with in_transaction():
+            await tiers.lock_member(uuid.UUID(winner))
             await points.credit_activity(
                 services,
-                member_id=winner,  # type: ignore[arg-type]
+                member_id=uuid.UUID(winner),
                 reason=Reason.QUIZ,
                 points=reward,
                 reference=f"quiz:{post.id}",

@@ -152,6 +152,35 @@ class QueryCost(SchemaExtension):
         return {"cost": {"requestedQueryCost": self.cost, "maxQueryCost": self.limit}}
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class RejectNul(SchemaExtension):
+    """No text we store may hold a NUL character (PostgreSQL refuses it): such a request
+    is answered with a typed error before anything runs."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        if _has_nul(context.query or "") or _has_nul(context.variables or {}):
+            context.result = GraphQLExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        "Text may not contain NUL characters.",
+                        extensions={"code": "INVALID_CHARACTERS"},
+                    )
+                ],
+            )
+        yield
+
+
 def limit_extensions() -> list[Any]:
     """The extensions that hold every request to the limits, for a schema's list."""
     return [
@@ -159,4 +188,5 @@ def limit_extensions() -> list[Any]:
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         QueryCost,
+        RejectNul,
     ]

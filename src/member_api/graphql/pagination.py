@@ -40,8 +40,10 @@ def decode_cursor(cursor: str | None, size: int) -> list[Any] | None:
     if cursor is None:
         return None
     try:
+        if len(cursor) > 512:
+            raise ValueError("too long")
         values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ClientError("INVALID_CURSOR", "The cursor is not one we gave out.") from exc
     if not isinstance(values, list) or len(values) != size:
         raise ClientError("INVALID_CURSOR", "The cursor is not one we gave out.")
@@ -86,7 +88,7 @@ def _cursor_time(value: object) -> datetime:
         moment = datetime.fromisoformat(str(value))
     except ValueError as exc:
         raise _invalid_cursor() from exc
-    if moment.tzinfo is None:
+    if moment.tzinfo is None or not 2000 <= moment.year <= 9000:
         raise _invalid_cursor()
     return moment
 

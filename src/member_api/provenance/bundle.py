@@ -31,7 +31,7 @@ async def export(log_key: log.LogKey, item: Item) -> dict[str, Any]:
         },
         "events": [
             {
-                "leaf": log.leaf_of(e, item.public_id).document(),
+                "leaf": log.leaf_of(e, item).document(),
                 "inclusionProof": log.b64(merkle.inclusion_proof(int(e.leaf_index), hashes)),
             }
             for e in events
@@ -47,27 +47,41 @@ class BundleError(ValueError):
 
 def verify(bundle: Any, verifier_key: str) -> str:
     """A one-line account of what the bundle proves; BundleError when it proves nothing.
-    The key must come from somewhere other than the bundle."""
+    The key must come from somewhere other than the bundle.
+
+    It proves that the item's first N events, in order and without gaps (each leaf names
+    its predecessor), are in the log as of the signed checkpoint. It cannot prove that
+    nothing was added after that checkpoint: ask the log for a newer one."""
     if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
         raise BundleError("not a provenance bundle")
     try:
         verifier = note.Verifier.parse(verifier_key)
-        text = note.open_note(str(bundle.get("checkpoint", "")), verifier)
-        signed = note.Checkpoint.parse(text)
+        signed = note.Checkpoint.parse(note.open_note(str(bundle.get("checkpoint", "")), verifier))
     except note.NoteError as exc:
         raise BundleError(f"checkpoint: {exc}") from exc
+    if signed.origin != verifier.name:
+        raise BundleError(f"the checkpoint is of log {signed.origin}, not {verifier.name}")
     item = bundle.get("item")
     events = bundle.get("events")
     if not isinstance(item, dict) or not isinstance(events, list) or not events:
         raise BundleError("the bundle names no item or holds no events")
     public_id = item.get("publicId")
+    what = {k: item.get(k) for k in ("brand", "model", "category")}
+    previous: int | None = None
     for n, entry in enumerate(events):
         leaf = entry.get("leaf") if isinstance(entry, dict) else None
         if not isinstance(leaf, dict) or leaf.get("item") != public_id:
             raise BundleError(f"event {n} is not about item {public_id}")
+        if leaf.get("what") != what:
+            raise BundleError(f"event {n} describes the item otherwise than the bundle does")
         index = leaf.get("index")
-        if not isinstance(index, int):
+        if not isinstance(index, int) or isinstance(index, bool):
             raise BundleError(f"event {n} has no leaf index")
+        if leaf.get("seq") != n + 1 or leaf.get("previous") != previous:
+            raise BundleError(
+                f"event {n} is not the item's event {n + 1} following leaf {previous}: "
+                "events are missing, repeated or out of order"
+            )
         try:
             proof = [base64.b64decode(p, validate=True) for p in entry.get("inclusionProof", [])]
             hashed = merkle.leaf_hash(canonical(leaf))
@@ -75,7 +89,9 @@ def verify(bundle: Any, verifier_key: str) -> str:
             raise BundleError(f"event {n}: {exc}") from exc
         if not merkle.verify_inclusion(index, signed.size, hashed, proof, signed.root):
             raise BundleError(f"event {n} (leaf {index}) is not in the log the checkpoint signs")
+        previous = index
     return (
-        f"OK: {len(events)} event(s) of item {public_id} are in the log {signed.origin} "
-        f"of size {signed.size}, signed by {verifier.name}"
+        f"OK: the first {len(events)} event(s) of item {public_id} "
+        f"({what['brand']} {what['model']}) are in log {signed.origin} as of its signed "
+        f"checkpoint of size {signed.size}"
     )

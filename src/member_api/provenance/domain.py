@@ -89,6 +89,9 @@ class Leaf:
 
     index: int
     item: str
+    what: dict[str, str]
+    seq: int
+    previous: int | None
     kind: EventKind
     occurred_at: datetime
     place: str | None
@@ -101,6 +104,9 @@ class Leaf:
         return {
             "index": self.index,
             "item": self.item,
+            "what": self.what,
+            "seq": self.seq,
+            "previous": self.previous,
             "kind": self.kind.value,
             "eventTime": utc_text(self.occurred_at),
             "place": self.place,
@@ -122,13 +128,24 @@ def utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace(".000000Z", "Z")
 
 
-def public_id_of(code: str) -> str:
-    """A scanned code is the public id, or the URL printed in the QR code."""
+_PUBLIC_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+
+
+def public_id_of(code: str) -> str | None:
+    """A scanned code is the public id, or the URL printed in the QR code; None when it
+    cannot be one of ours."""
     code = code.strip()
     if "/" in code:
-        path = urlsplit(code).path.rstrip("/")
+        try:
+            path = urlsplit(code).path.rstrip("/")
+        except ValueError:
+            return None
         code = path.rsplit("/", 1)[-1]
-    return code
+    return code if _PUBLIC_ID.match(code) else None
+
+
+def what_of(brand: str, model: str, category: str) -> dict[str, str]:
+    return {"brand": brand, "model": model, "category": category}
 
 
 # --- cloned tags --------------------------------------------------------------------
@@ -172,10 +189,12 @@ CITY_ALIASES = {
 
 
 def normal_city(city: str | None) -> str | None:
+    """A city we know, in our spelling; None otherwise (so made-up names count for nothing)."""
     if city is None or not city.strip():
         return None
     name = city.strip().lower()[:60]
-    return CITY_ALIASES.get(name, name)
+    name = CITY_ALIASES.get(name, name)
+    return name if name in CITY_CENTRES else None
 
 
 def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from tortoise.transactions import in_transaction
 
 from member_api.db import create_once
 from member_api.provenance import merkle, note
-from member_api.provenance.domain import EventKind, Leaf
+from member_api.provenance.domain import EventKind, Leaf, what_of
 from member_api.provenance.models import Checkpoint, CustodyEvent, Item, LogHead
 
 
@@ -72,9 +73,13 @@ async def append(
     head stays locked until it commits, so leaves get consecutive indexes."""
     await create_once(LogHead, id=1, size=0, frontier=[])  # the first append makes it
     head = await LogHead.select_for_update().get(id=1)
+    before = await CustodyEvent.filter(item_id=item.id).order_by("-leaf_index").first()
     leaf = Leaf(
         index=head.size,
         item=item.public_id,
+        what=what_of(item.brand, item.model, item.category),
+        seq=before.item_seq + 1 if before else 1,
+        previous=int(before.leaf_index) if before else None,
         kind=kind,
         occurred_at=occurred_at,
         place=place,
@@ -88,6 +93,8 @@ async def append(
         leaf_index=leaf.index,
         item_id=item.id,
         kind=kind.value,
+        item_seq=leaf.seq,
+        previous_leaf=leaf.previous,
         occurred_at=occurred_at,
         place=place,
         actor=actor,
@@ -148,10 +155,13 @@ class Finding:
     problem: str
 
 
-def leaf_of(event: CustodyEvent, item_public_id: str) -> Leaf:
+def leaf_of(event: CustodyEvent, item: Item) -> Leaf:
     return Leaf(
         index=int(event.leaf_index),
-        item=item_public_id,
+        item=item.public_id,
+        what=what_of(item.brand, item.model, item.category),
+        seq=int(event.item_seq),
+        previous=int(event.previous_leaf) if event.previous_leaf is not None else None,
         kind=EventKind(event.kind),
         occurred_at=event.occurred_at,
         place=event.place,
@@ -163,11 +173,15 @@ def leaf_of(event: CustodyEvent, item_public_id: str) -> Leaf:
 
 
 async def audit(log_key: LogKey) -> list[Finding]:
-    """Recompute the tree from the event rows and hold it against every signed
-    checkpoint. Finds rows changed, removed or reordered, and forged checkpoints."""
+    """Recompute the tree from the event rows and item rows, and hold it against every
+    signed checkpoint. Finds rows changed, added, removed or reordered, stored hashes that
+    no longer match, and forged checkpoints. Appends wait while it reads."""
+    async with in_transaction():
+        head = await LogHead.select_for_update().get_or_none(id=1)
+        events = await CustodyEvent.all().order_by("leaf_index")
+        checkpoints = await Checkpoint.all().order_by("size")
+    items = {i.id: i for i in await Item.filter(id__in={e.item_id for e in events})}
     findings: list[Finding] = []
-    events = await CustodyEvent.all().order_by("leaf_index")
-    items = {i.id: i.public_id for i in await Item.filter(id__in={e.item_id for e in events})}
     leaves: list[bytes] = []
     owners: list[str] = []
     for position, event in enumerate(events):
@@ -180,10 +194,30 @@ async def audit(log_key: LogKey) -> list[Finding]:
                 )
             )
             return findings
-        public_id = items.get(event.item_id, "?")
-        leaves.append(merkle.leaf_hash(leaf_of(event, public_id).canonical()))
+        item = items.get(event.item_id)
+        public_id = item.public_id if item else "?"
+        hashed = merkle.leaf_hash(leaf_of(event, item).canonical()) if item else b""
+        if event.leaf_hash != hashed.hex():
+            findings.append(
+                Finding(
+                    position,
+                    public_id,
+                    f"leaf {position} (item {public_id}) no longer matches its stored hash",
+                )
+            )
+        leaves.append(hashed)
         owners.append(public_id)
-    checkpoints = await Checkpoint.all().order_by("size")
+    size = int(head.size) if head else 0
+    if len(leaves) != size or (checkpoints and int(checkpoints[-1].size) != size):
+        signed_size = int(checkpoints[-1].size) if checkpoints else 0
+        findings.append(
+            Finding(
+                None,
+                owners[-1] if len(leaves) > size and owners else None,
+                f"{len(leaves)} event rows, but the log head says {size} and the last "
+                f"signed checkpoint {signed_size}",
+            )
+        )
     verifier = log_key.verifier
     roots: dict[int, bytes] = {}
     frontier: list[bytes] = []
@@ -202,8 +236,8 @@ async def audit(log_key: LogKey) -> list[Finding]:
                 Finding(
                     len(leaves),
                     None,
-                    f"the signed checkpoint of size {signed.size} "
-                    f"covers leaves that are no longer in the database ({len(leaves)} are)",
+                    f"the signed checkpoint of size {signed.size} covers leaves that are "
+                    f"no longer in the database ({len(leaves)} are)",
                 )
             )
             continue
@@ -215,8 +249,8 @@ async def audit(log_key: LogKey) -> list[Finding]:
                 Finding(
                     bad,
                     owners[bad],
-                    f"leaf {bad} (item {owners[bad]}) differs from "
-                    "what the signed checkpoint of its size committed to",
+                    f"leaf {bad} (item {owners[bad]}) differs from what the signed "
+                    "checkpoint of its size committed to",
                 )
             )
             return findings

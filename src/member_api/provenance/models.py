@@ -42,6 +42,8 @@ class CustodyEvent(Model):
     )
     item_id: uuid.UUID
     kind = fields.CharField(max_length=20)
+    item_seq = fields.IntField()  # 1 for the item's first event, 2 for its next ...
+    previous_leaf = fields.BigIntField(null=True)  # the item's event before this one
     occurred_at = fields.DatetimeField()
     place = fields.CharField(max_length=60, null=True)
     actor = fields.CharField(max_length=40)

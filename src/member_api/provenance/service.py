@@ -61,7 +61,7 @@ def _gtin(value: str | None) -> str | None:
     if value is None or not value.strip():
         return None
     digits = value.strip()
-    if not digits.isdigit() or len(digits) not in (8, 12, 13, 14):
+    if not (digits.isascii() and digits.isdigit()) or len(digits) not in (8, 12, 13, 14):
         raise InvalidInput("INVALID_GTIN", "A GTIN has 8, 12, 13 or 14 digits.", field="gtin")
     body, check = digits[:-1].zfill(13), int(digits[-1])
     total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(body))
@@ -108,7 +108,8 @@ async def register_item(
 
 
 async def item_by_public_id(public_id: str) -> Item:
-    item = await Item.get_or_none(public_id=public_id)
+    code = domain.public_id_of(public_id)
+    item = await Item.get_or_none(public_id=code) if code else None
     if item is None:
         raise NotFound("UNKNOWN_ITEM", "No item has that code.")
     return item
@@ -131,7 +132,11 @@ async def record_event(
             "USE_TRANSFER_CODE", "Ownership moves by the owner's transfer code.", field="kind"
         )
     now = services.clock.now()
-    if occurred_at.tzinfo is None or occurred_at > now + timedelta(minutes=5):
+    if (
+        occurred_at.tzinfo is None
+        or occurred_at > now + timedelta(minutes=5)
+        or occurred_at.year < 2000
+    ):
         raise InvalidInput(
             "INVALID_TIME",
             "Give when it happened, with a UTC offset, not in the future.",
@@ -144,6 +149,8 @@ async def record_event(
     item = await item_by_public_id(item_public_id)
     step, disposition = domain.vocabulary(kind, clean)
     async with in_transaction():
+        # The item, then the log head: the order a transfer takes them in too.
+        item = await Item.select_for_update().get(id=item.id)
         event = await log.append(
             log_key(services),
             item=item,
@@ -160,7 +167,8 @@ async def record_event(
         if kind is EventKind.AUTHENTICATION and clean["verdict"] == Verdict.COUNTERFEIT:
             status = "REJECTED"
         changes: dict[str, Any] = {"status": status} if status else {}
-        if kind is EventKind.SALE and new_owner_id is not None:
+        if kind is EventKind.SALE:
+            # Sold: the seller's hold ends, whether or not the buyer is a member.
             changes["owner_id"] = new_owner_id
         if changes:
             await Item.filter(id=item.id).update(**changes)
@@ -228,6 +236,8 @@ async def claim_transfer(services: Services, *, member_id: uuid.UUID, code: str)
             now=now,
         )
         await Item.filter(id=item.id).update(owner_id=member_id, status="OWNED")
+        # The seller's other codes die with the change of hands.
+        await TransferCode.filter(item_id=item.id, used_at__isnull=True).update(expires_at=now)
     return await Item.get(id=item.id)
 
 
@@ -249,12 +259,13 @@ def network_of(address: str | None) -> str | None:
 async def record_scan(
     services: Services, item: Item, *, city: str | None, address: str | None
 ) -> None:
-    await Scan.create(
-        item_id=item.id,
-        city=domain.normal_city(city),
-        network=network_of(address),
-        at=services.clock.now(),
-    )
+    """Keep a coarse place; the same place scanning again within 10 minutes adds nothing."""
+    now = services.clock.now()
+    known_city, network = domain.normal_city(city), network_of(address)
+    recent = now - timedelta(minutes=10)
+    if await Scan.exists(item_id=item.id, at__gte=recent, city=known_city, network=network):
+        return
+    await Scan.create(item_id=item.id, at=now, city=known_city, network=network)
 
 
 async def clone_signs(services: Services, item: Item) -> list[str]:
@@ -357,9 +368,10 @@ def summary_of(kind: EventKind, place: str | None, details: dict[str, Any]) -> s
 
 
 async def public_record(services: Services, item: Item) -> PublicRecord:
-    events = await CustodyEvent.filter(item_id=item.id).order_by("leaf_index")
+    # Only what a signed checkpoint covers is shown, each event with its proof.
     checkpoint = await Checkpoint.all().order_by("-size").first()
     size = int(checkpoint.size) if checkpoint else 0
+    events = await CustodyEvent.filter(item_id=item.id, leaf_index__lt=size).order_by("leaf_index")
     hashes = await log.leaf_hashes(size) if events else []
     public = [
         PublicEvent(
@@ -369,9 +381,7 @@ async def public_record(services: Services, item: Item) -> PublicRecord:
             leaf_index=int(e.leaf_index),
             place=e.place,
             details=dict(e.details),
-            proof=log.b64(merkle.inclusion_proof(int(e.leaf_index), hashes))
-            if e.leaf_index < size
-            else [],
+            proof=log.b64(merkle.inclusion_proof(int(e.leaf_index), hashes)),
         )
         for e in events
     ]
@@ -404,7 +414,8 @@ async def scan(
     services: Services, *, code: str, city: str | None, address: str | None
 ) -> PublicRecord | None:
     """Look up a scanned code, recording the scan; None for a code we never issued."""
-    item = await Item.get_or_none(public_id=domain.public_id_of(code)[:32])
+    public_id = domain.public_id_of(code)
+    item = await Item.get_or_none(public_id=public_id) if public_id else None
     if item is None:
         return None
     await record_scan(services, item, city=city, address=address)
