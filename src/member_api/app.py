@@ -9,9 +9,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise import connections
@@ -50,12 +51,42 @@ class RequestIdMiddleware:
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
                 message["headers"] = headers
+                _count_response(scope, int(message["status"]))
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
             reset_request_id(token)
+
+
+_ROUTE_GROUPS = (
+    ("/admin/graphql", "/admin/graphql"),
+    ("/graphql", "/graphql"),
+    ("/p/", "/p/{public_id}"),
+    ("/provenance/", "/provenance"),
+    ("/hooks/", "/hooks/commerce"),
+    ("/metrics", "/metrics"),
+    ("/healthz", "/healthz"),
+    ("/readyz", "/readyz"),
+)
+
+
+def _count_response(scope: Scope, status: int) -> None:
+    services = getattr(getattr(scope.get("app"), "state", None), "services", None)
+    if services is None:
+        return
+    path = str(scope.get("path", ""))
+    route = next((name for prefix, name in _ROUTE_GROUPS if path.startswith(prefix)), "other")
+    services.metrics.http.labels(route, f"{status // 100}xx").inc()
+
+
+async def metrics_page(request: Request) -> Response:
+    services: Services = request.app.state.services
+    token = services.settings.metrics_token
+    if token and request.headers.get("authorization", "") != f"Bearer {token}":
+        return PlainTextResponse("metrics need the bearer token\n", status_code=401)
+    return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
 class _TooLarge(Exception):
@@ -185,6 +216,7 @@ def create_app(
         Route("/provenance/checkpoint", provenance_http.checkpoint, methods=["GET"]),
         Route("/provenance/key", provenance_http.verifier_key, methods=["GET"]),
         Route("/provenance/consistency", provenance_http.consistency, methods=["GET"]),
+        Route("/metrics", metrics_page, methods=["GET"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/.well-known/jwks.json", jwks),

@@ -48,9 +48,14 @@ class CacheAside:
     that fails (Redis down) is bypassed: the value is computed and served anyway.
     """
 
-    def __init__(self, cache: Any) -> None:
+    def __init__(self, cache: Any, *, on_read: Callable[[str], Any] | None = None) -> None:
         self._cache = cache
         self._inflight: dict[str, asyncio.Future[Any]] = {}
+        self._on_read = on_read
+
+    def _count(self, result: str) -> None:
+        if self._on_read is not None:
+            self._on_read(result).inc()
 
     async def get_or_compute(
         self, cache_key: str, compute: Callable[[], Awaitable[Any]], *, ttl: int
@@ -59,7 +64,10 @@ class CacheAside:
             hit = await self._cache.get(cache_key)
         except Exception:  # the cache is an optimisation; never fail a request on it
             logger.warning("cache read failed for %s", cache_key, exc_info=True)
+            self._count("error")
             hit = None
+        else:
+            self._count("hit" if hit is not None else "miss")
         if hit is not None:
             return hit
         running = self._inflight.get(cache_key)

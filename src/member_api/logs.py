@@ -42,6 +42,10 @@ def install_request_id_factory() -> None:
     _factory_installed = True
 
 
+# Fields a log call may add with `extra=` that the JSON line carries.
+_EXTRA_FIELDS = ("endpoint", "operation", "subject_id", "duration_ms", "outcome", "error_codes")
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line = {
@@ -51,6 +55,9 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", "-"),
         }
+        for name in _EXTRA_FIELDS:
+            if hasattr(record, name):
+                line[name] = getattr(record, name)
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False)

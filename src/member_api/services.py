@@ -15,6 +15,7 @@ from member_api.auth.throttle import LoginThrottle
 from member_api.auth.tokens import TokenService
 from member_api.cache import CacheAside, create_cache
 from member_api.clock import Clock, SystemClock
+from member_api.metrics import Metrics
 from member_api.protect import DataProtector
 from member_api.settings import Settings
 
@@ -31,6 +32,7 @@ class Services:
     login_throttle: LoginThrottle
     miniprogram: MiniProgramClient
     cache_aside: CacheAside
+    metrics: Metrics
 
     async def cached(
         self, cache_key: str, compute: Callable[[], Awaitable[Any]], *, ttl: int
@@ -50,6 +52,7 @@ def build_services(
 ) -> Services:
     clock = clock or SystemClock()
     cache = create_cache(settings.cache_url)
+    metrics = Metrics()
     tokens = TokenService(
         signing_key=settings.signing_key,
         key_id=settings.signing_key_id,
@@ -84,5 +87,6 @@ def build_services(
             timeout_seconds=settings.miniprogram_timeout_seconds,
             transport=miniprogram_transport,
         ),
-        cache_aside=CacheAside(cache),
+        cache_aside=CacheAside(cache, on_read=metrics.cache.labels),
+        metrics=metrics,
     )

@@ -142,6 +142,7 @@ class Settings:
     graphiql: bool = True
     introspection: bool = True
     max_body_bytes: int = 64 * 1024
+    metrics_token: str = field(default="", repr=False)
     # Where the public provenance pages live (printed in QR codes and share links).
     public_base_url: str = "http://127.0.0.1:8000"
     # The transparency log of item histories: its name (the checkpoints' origin line)
@@ -257,6 +258,7 @@ class Settings:
             graphiql=_bool(env, "GRAPHIQL", not production),
             introspection=_bool(env, "GRAPHQL_INTROSPECTION", not production),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 64 * 1024),
+            metrics_token=env.get("METRICS_TOKEN", ""),
             public_base_url=env.get("PUBLIC_BASE_URL", cls.public_base_url).rstrip("/"),
             provenance_log_name=env.get("PROVENANCE_LOG_NAME", ""),
             clone_rules=CloneRules(

@@ -7,6 +7,7 @@ from typing import TypeVar
 
 from member_api.errors import DomainError
 from member_api.graphql.errors import AnyError, error_from
+from member_api.metrics import note_error
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -17,5 +18,6 @@ async def outcome(work: Awaitable[T], present: Callable[[T], R]) -> R | AnyError
     try:
         value = await work
     except DomainError as exc:
+        note_error(exc.code)
         return error_from(exc)
     return present(value)
