@@ -115,6 +115,8 @@ async def servers(admin_url: str) -> AsyncIterator[Servers]:
         "LOG_LEVEL": "WARNING",
         "GRAPHIQL": "0",
         "POSTS_PER_WINDOW": "1000000",
+        "REQUESTS_PER_MEMBER": "100000000",
+        "REQUESTS_PER_ADDRESS": "100000000",
         "COMMENTS_PER_WINDOW": "1000000",
     }
     bare_file = Path(f"/tmp/bare_{name}.py")

@@ -94,7 +94,8 @@ class _TooLarge(Exception):
 
 
 class BodyLimitMiddleware:
-    """Refuses request bodies over `max_bytes` with 413, declared or streamed."""
+    """Refuses GraphQL request bodies over `max_bytes` with 413, declared or streamed (the
+    commerce webhook has a limit of its own, in its own error shape)."""
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
@@ -115,7 +116,7 @@ class BodyLimitMiddleware:
         await send({"type": "http.response.body", "body": body})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or not str(scope.get("path", "")).endswith("/graphql"):
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")

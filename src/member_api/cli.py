@@ -192,6 +192,15 @@ def _cmd_provenance_verify_bundle(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_persisted_queries(args: argparse.Namespace) -> int:
+    from member_api.graphql.persisted import PersistedQueries
+
+    store = PersistedQueries()
+    store.register_directory(Path(args.directory))
+    print(json.dumps(store.names, indent=2, sort_keys=True))
+    return 0
+
+
 def _cmd_export_schema(args: argparse.Namespace) -> int:
     from member_api.graphql.schema import admin_schema, member_schema, sdl
 
@@ -269,6 +278,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--key", required=True, help="the verifier key (name+id+key), or a file holding it"
     )
     prov_check.set_defaults(handler=_cmd_provenance_verify_bundle)
+
+    manifest = sub.add_parser(
+        "persisted-queries", help="print the hashes of the clients' operations (the manifest)"
+    )
+    manifest.add_argument("--directory", default="../shared/clients")
+    manifest.set_defaults(handler=_cmd_persisted_queries)
 
     export = sub.add_parser("export-schema", help="write schema/schema.graphql and admin.graphql")
     export.add_argument("--directory", default="schema")

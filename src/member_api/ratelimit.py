@@ -40,8 +40,13 @@ async def hit(
         return
     if count > limit:
         retry = max(1, math.ceil((slot + 1) * window_seconds - now))
+        span = (
+            f"{window_seconds // 60} minutes"
+            if window_seconds % 60 == 0 and window_seconds > 60
+            else f"{window_seconds} seconds"
+        )
         raise RateLimited(
             "RATE_LIMITED",
-            f"At most {limit} {what} in {window_seconds // 60} minutes; try again later.",
+            f"At most {limit} {what} in {span}; try again in {retry} s.",
             retry_after_seconds=retry,
         )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,9 +17,12 @@ from member_api.auth.throttle import LoginThrottle
 from member_api.auth.tokens import TokenService
 from member_api.cache import CacheAside, create_cache
 from member_api.clock import Clock, SystemClock
+from member_api.graphql.persisted import PersistedQueries
 from member_api.metrics import Metrics
 from member_api.protect import DataProtector
 from member_api.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -33,6 +38,7 @@ class Services:
     miniprogram: MiniProgramClient
     cache_aside: CacheAside
     metrics: Metrics
+    persisted: PersistedQueries
 
     async def cached(
         self, cache_key: str, compute: Callable[[], Awaitable[Any]], *, ttl: int
@@ -42,6 +48,14 @@ class Services:
     async def aclose(self) -> None:
         await self.miniprogram.aclose()
         await self.cache.close()
+
+
+def _persisted(settings: Settings) -> PersistedQueries:
+    store = PersistedQueries(only_registered=settings.persisted_queries_only)
+    if settings.persisted_queries_dir:
+        count = store.register_directory(Path(settings.persisted_queries_dir))
+        logger.info("%d client operations registered as persisted queries", count)
+    return store
 
 
 def build_services(
@@ -89,4 +103,5 @@ def build_services(
         ),
         cache_aside=CacheAside(cache, on_read=metrics.cache.labels),
         metrics=metrics,
+        persisted=_persisted(settings),
     )

@@ -7,6 +7,7 @@ import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -101,6 +102,12 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _default_clients_dir() -> str:
+    """The clients' operations beside the project (as `make run` finds them), if there."""
+    candidate = Path("../shared/clients")
+    return str(candidate) if candidate.is_dir() else ""
+
+
 def _words(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
     """A comma-separated list; unset keeps the default, empty means none."""
     if value is None:
@@ -142,6 +149,11 @@ class Settings:
     graphiql: bool = True
     introspection: bool = True
     max_body_bytes: int = 64 * 1024
+    persisted_queries_dir: str = ""
+    persisted_queries_only: bool = False
+    requests_per_member: int = 600
+    requests_per_address: int = 1200
+    request_window_seconds: int = 60
     metrics_token: str = field(default="", repr=False)
     # Where the public provenance pages live (printed in QR codes and share links).
     public_base_url: str = "http://127.0.0.1:8000"
@@ -258,6 +270,11 @@ class Settings:
             graphiql=_bool(env, "GRAPHIQL", not production),
             introspection=_bool(env, "GRAPHQL_INTROSPECTION", not production),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 64 * 1024),
+            persisted_queries_dir=env.get("PERSISTED_QUERIES_DIR", _default_clients_dir()),
+            persisted_queries_only=_bool(env, "PERSISTED_QUERIES_ONLY", False),
+            requests_per_member=_int(env, "REQUESTS_PER_MEMBER", 600),
+            requests_per_address=_int(env, "REQUESTS_PER_ADDRESS", 1200),
+            request_window_seconds=_int(env, "REQUEST_WINDOW_SECONDS", 60),
             metrics_token=env.get("METRICS_TOKEN", ""),
             public_base_url=env.get("PUBLIC_BASE_URL", cls.public_base_url).rstrip("/"),
             provenance_log_name=env.get("PROVENANCE_LOG_NAME", ""),

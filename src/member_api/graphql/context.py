@@ -27,6 +27,7 @@ class Context:
     services: Services
     audience: SubjectKind
     request_id: str = field(default_factory=current_request_id)
+    response: Any = field(default=None, repr=False)
     _claims: object = field(default=_UNSET, repr=False)
     _activity_recorded: bool = field(default=False, repr=False)
     _loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict, repr=False)

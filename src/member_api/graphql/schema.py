@@ -19,6 +19,8 @@ from member_api.events.gql import EventAdminMutation, EventMutation, EventQuery
 from member_api.graphql.errors import ERROR_TYPES, ClientError
 from member_api.graphql.limits import limit_extensions
 from member_api.graphql.observe import Observe
+from member_api.graphql.persisted import PersistedQuery
+from member_api.graphql.throttle import RequestBudget
 from member_api.members.gql import MemberMutation, MemberQuery
 from member_api.provenance.gql import (
     ProvenanceAdminMutation,
@@ -74,11 +76,13 @@ def _validation_cache() -> ValidationCache:
 def _build(query: type, mutation: type, *, introspection: bool = True) -> strawberry.Schema:
     # Clients send the same few documents: parse and validate each once, not per request.
     extensions: list[Any] = [
+        PersistedQuery,
         Observe,
         _masking,
         _parser_cache,
         _validation_cache,
         *limit_extensions(),
+        RequestBudget,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)

@@ -26,4 +26,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         assert isinstance(request, Request)
-        return Context(request=request, services=request.app.state.services, audience=self.audience)
+        return Context(
+            request=request,
+            services=request.app.state.services,
+            audience=self.audience,
+            response=response,
+        )

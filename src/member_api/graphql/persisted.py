@@ -1,0 +1,113 @@
+"""Persisted queries: Apollo's automatic persisted queries (a sha256 hash in
+`extensions.persistedQuery`), with the clients' operations registered at start-up and,
+in production, a mode that runs registered operations only.
+
+The registered text of an operation is graphql-core's printing of it (`print_ast`), the
+same for every client build; `member-api persisted-queries` prints the manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import OrderedDict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from graphql import GraphQLError, OperationDefinitionNode, parse, print_ast
+from strawberry.extensions import SchemaExtension
+
+logger = logging.getLogger(__name__)
+LEARNED_MAX = 1_000
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class PersistedQueries:
+    def __init__(self, *, only_registered: bool = False) -> None:
+        self.only_registered = only_registered
+        self.registered: dict[str, str] = {}  # hash -> text
+        self.names: dict[str, str] = {}  # hash -> operation name
+        self._learned: OrderedDict[str, str] = OrderedDict()
+
+    def register_document(self, source: str) -> int:
+        """Register each named operation of a document; returns how many."""
+        count = 0
+        for node in parse(source).definitions:
+            if isinstance(node, OperationDefinitionNode) and node.name is not None:
+                text = print_ast(node)
+                digest = sha256_hex(text)
+                self.registered[digest] = text
+                self.names[digest] = node.name.value
+                count += 1
+        return count
+
+    def register_directory(self, directory: Path) -> int:
+        count = 0
+        for path in sorted(directory.glob("*.graphql")):
+            count += self.register_document(path.read_text(encoding="utf-8"))
+        return count
+
+    def lookup(self, digest: str) -> str | None:
+        found = self.registered.get(digest)
+        if found is not None:
+            return found
+        learned = self._learned.get(digest)
+        if learned is not None:
+            self._learned.move_to_end(digest)
+        return learned
+
+    def learn(self, digest: str, text: str) -> None:
+        if digest in self.registered:
+            return
+        self._learned[digest] = text
+        self._learned.move_to_end(digest)
+        while len(self._learned) > LEARNED_MAX:
+            self._learned.popitem(last=False)
+
+
+def _error(message: str, code: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": code})
+
+
+class PersistedQuery(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        request_context: Any = context.context
+        store: PersistedQueries | None = getattr(
+            getattr(request_context, "services", None), "persisted", None
+        )
+        if store is not None:
+            self._resolve(store)
+        yield
+
+    def _resolve(self, store: PersistedQueries) -> None:
+        context = self.execution_context
+        asked = (context.operation_extensions or {}).get("persistedQuery")
+        if asked is None:
+            ad_hoc = context.query is not None and sha256_hex(context.query) not in store.registered
+            if store.only_registered and ad_hoc:
+                raise _error(
+                    "This server runs registered operations only; send the persisted query's hash.",
+                    "PERSISTED_QUERY_REQUIRED",
+                )
+            return
+        digest = asked.get("sha256Hash") if isinstance(asked, dict) else None
+        if not isinstance(asked, dict) or asked.get("version") != 1 or not isinstance(digest, str):
+            raise _error("persistedQuery needs version 1 and a sha256Hash.", "BAD_PERSISTED_QUERY")
+        if context.query is None:
+            text = store.lookup(digest.lower())
+            if text is None:
+                raise _error("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")
+            context.query = text
+            return
+        if sha256_hex(context.query) != digest.lower():
+            raise _error("provided sha does not match query", "PERSISTED_QUERY_HASH_MISMATCH")
+        if store.only_registered and digest.lower() not in store.registered:
+            raise _error(
+                "This server runs registered operations only.", "PERSISTED_QUERY_NOT_REGISTERED"
+            )
+        store.learn(digest.lower(), context.query)
