@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format install migrate seed schema migrations clean
+.PHONY: run test lint format install migrate seed schema migrations bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ seed: install
 ## Regenerate schema/*.graphql after a GraphQL change.
 schema: install
 	$(BIN)/member-api export-schema
+
+## Load the main operations on PostgreSQL + Redis against a bare starlette baseline (needs wrk).
+bench: install
+	$(BIN)/python bench/all.py
 
 ## Write a migration after a model change.
 migrations: install

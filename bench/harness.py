@@ -97,6 +97,7 @@ class Servers:
     api: str
     bare: str
     database_url: str
+    api_pid: int
 
 
 @asynccontextmanager
@@ -128,7 +129,12 @@ async def servers(admin_url: str) -> AsyncIterator[Servers]:
         processes.append(subprocess.Popen(serve, env=env))
         bare = [sys.executable, "-m", "uvicorn", f"bare_{name}:app", "--port", str(bare_port)]
         processes.append(subprocess.Popen([*bare, "--log-level", "warning", "--app-dir", "/tmp"]))
-        found = Servers(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{bare_port}", db_url)
+        found = Servers(
+            f"http://127.0.0.1:{api_port}",
+            f"http://127.0.0.1:{bare_port}",
+            db_url,
+            processes[0].pid,
+        )
         wait_for(f"{found.api}/healthz")
         wait_for(f"{found.bare}/graphql")
         yield found

@@ -117,3 +117,17 @@ async def test_nul_characters_are_refused_typed(client: httpx.AsyncClient) -> No
     for after in (cursor, base64.urlsafe_b64encode(b'["0001-01-01T00:00+01:00", "x"]').decode()):
         deep = await gql(client, op("UpcomingEvents"), {"first": 5, "after": after})
         assert deep["errors"][0]["extensions"]["code"] == "INVALID_CURSOR"
+
+
+async def test_graphql_response_json_for_clients_that_ask(client: httpx.AsyncClient) -> None:
+    accept = {"accept": "application/graphql-response+json, application/json;q=0.9"}
+    broken = await client.post("/graphql", json={"query": "{ me { "}, headers=accept)
+    assert broken.status_code == 400
+    assert broken.headers["content-type"].startswith("application/graphql-response+json")
+    assert "data" not in broken.json()
+    fine = await client.post("/graphql", json={"query": "{ __typename }"}, headers=accept)
+    assert fine.status_code == 200
+    assert fine.headers["content-type"].startswith("application/graphql-response+json")
+    plain = await client.post("/graphql", json={"query": "{ me { "})
+    assert plain.status_code == 200
+    assert plain.headers["content-type"].startswith("application/json")

@@ -230,3 +230,20 @@ def test_the_scan_page_in_a_phone_sized_headless_chromium(server: str) -> None:
             driver.save_screenshot(os.environ["SCAN_PAGE_SCREENSHOT"])
     finally:
         driver.quit()
+
+
+def test_graphql_over_http_audit_passes_on_both_endpoints(server: str) -> None:
+    """graphql-http's server audit: no MUST or SHOULD may fail (node and npm needed)."""
+    tool = Path(__file__).parents[2] / "tools" / "graphql-http-audit"
+    if not (tool / "node_modules" / "graphql-http").is_dir():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=tool, check=True, timeout=300)
+    audit = subprocess.run(
+        ["node", "audit.mjs", f"{server}/graphql", f"{server}/admin/graphql"],
+        cwd=tool,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    print(audit.stdout)
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    assert audit.stdout.count(" 0 MUST/SHOULD failing") == 2
