@@ -13,6 +13,19 @@ from member_api.errors import RateLimited
 logger = logging.getLogger(__name__)
 
 
+_local: dict[str, int] = {}
+_local_slot: dict[str, int] = {}
+
+
+def _count_locally(counter: str, slot: int) -> int:
+    for stale in [k for k, s in _local_slot.items() if s < slot - 1]:
+        _local.pop(stale, None)
+        _local_slot.pop(stale, None)
+    _local[counter] = _local.get(counter, 0) + 1
+    _local_slot[counter] = slot
+    return _local[counter]
+
+
 async def hit(
     cache: Any,
     clock: Clock,
@@ -25,8 +38,8 @@ async def hit(
 ) -> None:
     """Count one action of `subject`; refuse it, typed and with a retry time, over `limit`.
 
-    A cache that cannot be reached lets the action through: losing a rate limit
-    for a while is better than refusing every member.
+    When the shared cache cannot be reached, this process counts on its own until it
+    comes back: limits hold per worker rather than not at all.
     """
     now = clock.now().timestamp()
     slot = int(now // window_seconds)
@@ -35,9 +48,9 @@ async def hit(
         count = int(await cache.increment(counter, 1))
         if count == 1:
             await cache.expire(counter, window_seconds * 2)
-    except Exception:
-        logger.warning("rate limit %s not checked: the cache failed", scope, exc_info=True)
-        return
+    except Exception:  # any cache failure: count here instead, loudly
+        logger.warning("rate limit %s counted locally: the cache failed", scope, exc_info=True)
+        count = _count_locally(counter, slot)
     if count > limit:
         retry = max(1, math.ceil((slot + 1) * window_seconds - now))
         span = (
