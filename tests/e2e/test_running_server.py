@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -18,48 +14,6 @@ from tests.support import op
 MEMBER_CENTRE_IDENTITY = """
 query MemberCentre { me { id displayName avatarUrl phoneMasked joinedAt referralCode } }
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    workdir: Path = tmp_path_factory.mktemp("server")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite://{workdir / 'member-api.sqlite3'}",
-        "CACHE_URL": "memory://",
-        "PORT": str(port),
-        "ENVIRONMENT": "development",
-    }
-    command = [sys.executable, "-m", "member_api.cli"]
-    for step in (["migrate"], ["seed-demo", "--if-empty"]):
-        subprocess.run([*command, *step], env=env, cwd=workdir, check=True, timeout=120)
-    log = (workdir / "server.log").open("w")
-    process = subprocess.Popen(
-        [*command, "serve"], env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError((workdir / "server.log").read_text())
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
 
 
 def call(base: str, document: str, variables: dict[str, object], token: str | None = None) -> dict:
