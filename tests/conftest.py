@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import AsyncIterator, Coroutine, Iterator
@@ -60,6 +61,18 @@ def need_service(name: str, url: str) -> None:
     if _reachable(url):
         return
     message = f"{name} is not reachable at {url}"
+    if REQUIRE_SERVICES:
+        pytest.fail(message + " (MEMBER_API_REQUIRE_SERVICES=1)")
+    pytest.skip(message)
+
+
+def need_tools(*commands: str) -> None:
+    """Programs a test drives (a browser, node, a Redis of its own): skipped without them
+    in `make test`, a failure in CI."""
+    missing = [command for command in commands if shutil.which(command) is None]
+    if not missing:
+        return
+    message = f"needs {', '.join(missing)} on the PATH"
     if REQUIRE_SERVICES:
         pytest.fail(message + " (MEMBER_API_REQUIRE_SERVICES=1)")
     pytest.skip(message)

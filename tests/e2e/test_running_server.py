@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import need_tools
 from tests.support import op
 
 MEMBER_CENTRE_IDENTITY = """
@@ -154,6 +155,7 @@ def test_demo_items_and_the_copied_tag(server: str) -> None:
 
 
 def test_the_scan_page_in_a_phone_sized_headless_chromium(server: str) -> None:
+    need_tools("chromium", "chromedriver")
     from selenium import webdriver
     from selenium.webdriver.common.by import By
 
@@ -188,6 +190,7 @@ def test_the_scan_page_in_a_phone_sized_headless_chromium(server: str) -> None:
 
 def test_graphql_over_http_audit_passes_on_both_endpoints(server: str) -> None:
     """graphql-http's server audit: no MUST or SHOULD may fail (node and npm needed)."""
+    need_tools("node", "npm")
     tool = Path(__file__).parents[2] / "tools" / "graphql-http-audit"
     if not (tool / "node_modules" / "graphql-http").is_dir():
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=tool, check=True, timeout=300)

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.commerce_support import new_member
+from tests.conftest import need_tools
 from tests.support import gql, op
 
 
@@ -21,6 +22,7 @@ def backend() -> str:
 
 
 def _restart_postgres() -> None:
+    need_tools("pg_ctlcluster", "pg_isready")
     version = sorted(os.listdir("/etc/postgresql"))[0]
     command = ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"]
     subprocess.run(command, check=True, capture_output=True, timeout=120)

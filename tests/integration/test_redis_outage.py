@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import shutil
 import socket
 import subprocess
 import time
@@ -19,6 +18,7 @@ import redis.asyncio as aioredis
 from member_api.app import create_app
 from member_api.settings import Settings
 from tests.commerce_support import new_member
+from tests.conftest import need_tools
 from tests.support import gql, op
 
 
@@ -58,8 +58,7 @@ class OwnRedis:
 
 @pytest.fixture
 def own_redis() -> Iterator[OwnRedis]:
-    if shutil.which("redis-server") is None:
-        pytest.fail("redis-server is needed for this test")
+    need_tools("redis-server")
     server = OwnRedis()
     server.start()
     yield server
