@@ -152,38 +152,26 @@ class CommunityAdminQuery:
         ]
 
 
-async def _moderate_post(info: GqlInfo, input: ModeratePostInput, hide: bool) -> object:
-    async def work() -> PostRow:
+async def _moderate(
+    info: GqlInfo, kind: str, target: strawberry.ID, reason: str, *, hide: bool
+) -> object:
+    """Hide or restore a post or comment; the result is the row, shown as its type."""
+
+    async def work() -> PostRow | CommentRow:
         staff_id = info.context.require_role(StaffRole.MODERATOR)
-        row = await service.moderate(
+        return await service.moderate(
             info.context.services,
             staff_id=staff_id,
-            kind="POST",
-            target_id=parse_id(input.post_id, code="UNKNOWN_POST", what="post"),
+            kind=kind,
+            target_id=parse_id(target, code=f"UNKNOWN_{kind}", what=kind.lower()),
             hide=hide,
-            reason=input.reason,
+            reason=reason,
         )
-        assert isinstance(row, PostRow)
-        return row
 
-    return await outcome(work(), Post.of)
+    def show(row: PostRow | CommentRow) -> Post | Comment:
+        return Post.of(row) if isinstance(row, PostRow) else Comment.of(row)
 
-
-async def _moderate_comment(info: GqlInfo, input: ModerateCommentInput, hide: bool) -> object:
-    async def work() -> CommentRow:
-        staff_id = info.context.require_role(StaffRole.MODERATOR)
-        row = await service.moderate(
-            info.context.services,
-            staff_id=staff_id,
-            kind="COMMENT",
-            target_id=parse_id(input.comment_id, code="UNKNOWN_COMMENT", what="comment"),
-            hide=hide,
-            reason=input.reason,
-        )
-        assert isinstance(row, CommentRow)
-        return row
-
-    return await outcome(work(), Comment.of)
+    return await outcome(work(), show)
 
 
 @strawberry.type
@@ -204,20 +192,20 @@ class CommunityAdminMutation:
 
     @strawberry.mutation(description="Hide a post, with the reason (moderators).")
     async def hide_post(self, info: GqlInfo, input: ModeratePostInput) -> ModeratePostResult:
-        return await _moderate_post(info, input, True)  # type: ignore[return-value]
+        return await _moderate(info, "POST", input.post_id, input.reason, hide=True)  # type: ignore[return-value]
 
     @strawberry.mutation(description="Restore a hidden post, with the reason (moderators).")
     async def restore_post(self, info: GqlInfo, input: ModeratePostInput) -> ModeratePostResult:
-        return await _moderate_post(info, input, False)  # type: ignore[return-value]
+        return await _moderate(info, "POST", input.post_id, input.reason, hide=False)  # type: ignore[return-value]
 
     @strawberry.mutation(description="Hide a comment, with the reason (moderators).")
     async def hide_comment(
         self, info: GqlInfo, input: ModerateCommentInput
     ) -> ModerateCommentResult:
-        return await _moderate_comment(info, input, True)  # type: ignore[return-value]
+        return await _moderate(info, "COMMENT", input.comment_id, input.reason, hide=True)  # type: ignore[return-value]
 
     @strawberry.mutation(description="Restore a hidden comment, with the reason (moderators).")
     async def restore_comment(
         self, info: GqlInfo, input: ModerateCommentInput
     ) -> ModerateCommentResult:
-        return await _moderate_comment(info, input, False)  # type: ignore[return-value]
+        return await _moderate(info, "COMMENT", input.comment_id, input.reason, hide=False)  # type: ignore[return-value]

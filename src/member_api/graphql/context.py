@@ -83,12 +83,14 @@ class Context:
             await record_activity(self.services, member_id)
         return member_id
 
-    def require_role(self, role: str) -> uuid.UUID:
-        """For staff operations: the signed-in staff member, who must hold `role`."""
+    def require_role(self, role: str, *alternatives: str) -> uuid.UUID:
+        """For staff operations: the signed-in staff member, who must hold `role` (or one
+        of the `alternatives`)."""
         staff_id = self.require_subject()
         claims = self.claims()
-        if claims is None or role not in claims.roles:
-            raise Forbidden("FORBIDDEN", f"This needs the {role} role.")
+        allowed = {role, *alternatives}
+        if claims is None or not allowed & set(claims.roles):
+            raise Forbidden("FORBIDDEN", f"This needs the {' or '.join(sorted(allowed))} role.")
         return staff_id
 
     def require_role_or_raise(self, role: str) -> uuid.UUID:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import cache
 from typing import Any
 
 import strawberry
@@ -133,15 +134,19 @@ class AdminMutation(
 
 member_schema = _build(Query, Mutation)
 admin_schema = _build(AdminQuery, AdminMutation)
-_closed = (
-    _build(Query, Mutation, introspection=False),
-    _build(AdminQuery, AdminMutation, introspection=False),
-)
+
+
+@cache
+def _closed() -> tuple[strawberry.Schema, strawberry.Schema]:
+    return (
+        _build(Query, Mutation, introspection=False),
+        _build(AdminQuery, AdminMutation, introspection=False),
+    )
 
 
 def schemas(*, introspection: bool) -> tuple[strawberry.Schema, strawberry.Schema]:
-    """(member, staff) schemas, answering introspection or not."""
-    return (member_schema, admin_schema) if introspection else _closed
+    """(member, staff) schemas, answering introspection or not (built once, when needed)."""
+    return (member_schema, admin_schema) if introspection else _closed()
 
 
 def sdl(schema: Any) -> str:

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import rfc8785
 
 from member_api.errors import InvalidInput
+from member_api.staff.domain import StaffRole
 
 CBV = "https://ref.gs1.org/cbv/"
 
@@ -43,6 +44,16 @@ _VOCABULARY: dict[EventKind, tuple[str, str]] = {
     EventKind.MAINTENANCE: ("repairing", "active"),
     EventKind.TRANSFER: ("other", "active"),
 }
+# Who records what: authenticators what they examine, operators the rest.
+RECORDED_BY: dict[EventKind, StaffRole] = {
+    EventKind.SOURCING: StaffRole.OPERATOR,
+    EventKind.AUTHENTICATION: StaffRole.AUTHENTICATOR,
+    EventKind.CONSIGNMENT: StaffRole.OPERATOR,
+    EventKind.SALE: StaffRole.OPERATOR,
+    EventKind.MAINTENANCE: StaffRole.AUTHENTICATOR,
+    EventKind.TRANSFER: StaffRole.OPERATOR,  # refused anyway: transfers take the owner's code
+}
+REGISTERED_BY = (StaffRole.OPERATOR, StaffRole.AUTHENTICATOR)
 STATUS_AFTER = {
     EventKind.SOURCING: "SOURCED",
     EventKind.AUTHENTICATION: "AUTHENTICATED",

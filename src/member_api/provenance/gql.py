@@ -15,6 +15,7 @@ from member_api.graphql.ids import parse_id
 from member_api.graphql.results import outcome
 from member_api.members.models import Member as MemberRow
 from member_api.provenance import service
+from member_api.provenance.domain import RECORDED_BY, REGISTERED_BY
 from member_api.provenance.domain import EventKind as EventKindValue
 from member_api.provenance.models import Item as ItemRow
 from member_api.staff.domain import StaffRole
@@ -282,11 +283,6 @@ EventResult = Annotated[
     CustodyEventRecorded | AnyError, strawberry.union("RecordCustodyEventResult")
 ]
 
-_ROLE_FOR = {
-    EventKind.AUTHENTICATION: StaffRole.AUTHENTICATOR,
-    EventKind.MAINTENANCE: StaffRole.AUTHENTICATOR,
-}
-
 
 @strawberry.type
 class ProvenanceAdminQuery:
@@ -307,10 +303,7 @@ class ProvenanceAdminMutation:
     @strawberry.mutation(description="Register an item and its tag (operators, authenticators).")
     async def register_item(self, info: GqlInfo, input: RegisterItemInput) -> StaffItemResult:
         async def work() -> ItemRow:
-            claims = info.context.claims()
-            roles = set(claims.roles) if claims else set()
-            if not roles & {StaffRole.OPERATOR.value, StaffRole.AUTHENTICATOR.value}:
-                info.context.require_role(StaffRole.OPERATOR)
+            info.context.require_role(*REGISTERED_BY)
             return await service.register_item(
                 info.context.services,
                 brand=input.brand,
@@ -337,7 +330,7 @@ class ProvenanceAdminMutation:
     ) -> EventResult:
         async def work() -> Any:
             kind = EventKind(input.kind)
-            staff_id = info.context.require_role(_ROLE_FOR.get(kind, StaffRole.OPERATOR))
+            staff_id = info.context.require_role(RECORDED_BY[kind])
             details = input.details if isinstance(input.details, dict) else {}
             return await service.record_event(
                 info.context.services,
