@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import uuid
 from typing import Any
 
 import httpx
@@ -131,3 +132,31 @@ async def test_graphql_response_json_for_clients_that_ask(client: httpx.AsyncCli
     plain = await client.post("/graphql", json={"query": "{ me { "})
     assert plain.status_code == 200
     assert plain.headers["content-type"].startswith("application/json")
+
+
+async def test_a_document_is_validated_once_however_often_it_is_sent(
+    client: httpx.AsyncClient, monkeypatch: Any
+) -> None:
+    from member_api.graphql import validation
+
+    validated: list[str] = []
+    real = validation.validate_document
+
+    def counting(schema: Any, document: Any, rules: Any) -> Any:
+        validated.append(document.loc.source.body)
+        return real(schema, document, rules)
+
+    monkeypatch.setattr(validation, "validate_document", counting)
+    query = f"# {uuid.uuid4()}\n" + op("GroupFeed")
+    for first in (5, 10, 20):
+        body = await gql(client, query, {"groupId": "x", "first": first})
+        assert "errors" not in body or body["errors"][0]["extensions"]["code"] != (
+            "GRAPHQL_VALIDATION_FAILED"
+        )
+    assert validated == [query]
+    # The limits still hold on the cached path: a too-deep document is refused each time.
+    deep = f"# {uuid.uuid4()}\n{{ me " + "{ tier " * 12 + "{ code }" + " }" * 12 + " }"
+    for _ in range(2):
+        body = await gql(client, deep)
+        assert "exceeds maximum operation depth" in body["errors"][0]["message"]
+    assert validated == [query, deep]

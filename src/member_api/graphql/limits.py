@@ -24,12 +24,9 @@ from graphql import (
     VariableNode,
 )
 from graphql.execution import ExecutionResult as GraphQLExecutionResult
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-    SchemaExtension,
-)
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension
+from strawberry.extensions.max_aliases import create_validator as aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
@@ -37,6 +34,11 @@ MAX_TOKENS = 5_000
 MAX_COST = 5_000
 DEFAULT_PAGE = 20  # what `first` means when a connection is asked without it
 MAX_PAGE = 100
+
+# The rules are built once: the validation cache keys on them, so a new class per request
+# would make every request validate its document again.
+DEPTH_RULE = depth_rule(MAX_DEPTH, None, None)
+ALIASES_RULE = aliases_rule(MAX_ALIASES)
 
 
 def _first(field: FieldNode, variables: dict[str, Any]) -> int | None:
@@ -184,8 +186,7 @@ class RejectNul(SchemaExtension):
 def limit_extensions() -> list[Any]:
     """The extensions that hold every request to the limits, for a schema's list."""
     return [
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: AddValidationRules([DEPTH_RULE, ALIASES_RULE]),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         QueryCost,
         RejectNul,

@@ -8,7 +8,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import DisableIntrospection, MaskErrors, ParserCache, ValidationCache
+from strawberry.extensions import DisableIntrospection, MaskErrors, ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -22,6 +22,7 @@ from member_api.graphql.limits import limit_extensions
 from member_api.graphql.observe import Observe
 from member_api.graphql.persisted import PersistedQuery
 from member_api.graphql.throttle import RequestBudget
+from member_api.graphql.validation import ValidationCache
 from member_api.members.gql import MemberMutation, MemberQuery
 from member_api.provenance.gql import (
     ProvenanceAdminMutation,
@@ -70,10 +71,6 @@ def _parser_cache() -> ParserCache:
     return ParserCache(maxsize=512)
 
 
-def _validation_cache() -> ValidationCache:
-    return ValidationCache(maxsize=512)
-
-
 def _build(query: type, mutation: type, *, introspection: bool = True) -> strawberry.Schema:
     # Clients send the same few documents: parse and validate each once, not per request.
     extensions: list[Any] = [
@@ -81,7 +78,7 @@ def _build(query: type, mutation: type, *, introspection: bool = True) -> strawb
         Observe,
         _masking,
         _parser_cache,
-        _validation_cache,
+        ValidationCache,
         *limit_extensions(),
         RequestBudget,
     ]
