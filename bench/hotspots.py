@@ -27,6 +27,16 @@ from member_api.app import create_app
 from member_api.settings import Settings
 
 
+def _package(filename: str) -> str:
+    if "site-packages/" in filename:
+        return filename.split("site-packages/")[1].split("/")[0]
+    if "/member_api/" in filename:
+        return "member_api." + filename.split("/member_api/")[1].split("/")[0]
+    if "/lib/python3" in filename:
+        return "stdlib." + filename.rsplit("/", 1)[-1]
+    return filename if filename.startswith("<") else "other"
+
+
 async def main(name: str, requests: int, sort: str, admin_url: str) -> None:
     db_name = f"member_api_profile_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(admin_url)
@@ -76,7 +86,14 @@ async def main(name: str, requests: int, sort: str, admin_url: str) -> None:
                 profiler.disable()
                 elapsed = time.perf_counter() - started
                 print(f"{name}: {elapsed / requests * 1000:.2f} ms per request (profiled)")
-                pstats.Stats(profiler).sort_stats(sort).print_stats(40)
+                stats = pstats.Stats(profiler)
+                by_package: dict[str, float] = {}
+                for (filename, _, _), (_, _, tottime, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+                    by_package[_package(filename)] = by_package.get(_package(filename), 0) + tottime
+                total = sum(by_package.values())
+                for package, seconds in sorted(by_package.items(), key=lambda kv: -kv[1])[:14]:
+                    print(f"{package:>22}: {seconds / total:6.1%}")
+                stats.sort_stats(sort).print_stats(40)
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
         await admin.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime
 from typing import Annotated
 
@@ -46,6 +47,8 @@ class MemberType:
     joined_at: datetime
     referral_code: str = strawberry.field(description="Give it to a friend who registers.")
     row: strawberry.Private[MemberRow]
+    # `tier` and `tierProgress` share one look-up of the view.
+    view: strawberry.Private[asyncio.Future[tiers.TierView] | None] = None
 
     @classmethod
     def from_row(cls, row: MemberRow) -> MemberType:
@@ -59,18 +62,20 @@ class MemberType:
             row=row,
         )
 
+    def _tier_view(self, info: GqlInfo) -> asyncio.Future[tiers.TierView]:
+        if self.view is None:
+            self.view = asyncio.ensure_future(tiers.view_of(info.context.services, self.row))
+        return self.view
+
     @strawberry.field(description="The member's tier now.")
     async def tier(self, info: GqlInfo) -> Tier:
-        services = info.context.services
-        view = await tiers.tier_view(services, self.row.id)
-        code = view.tier if view else TierCodeValue(self.row.tier)
-        return Tier.of(code, services.settings.tier_rules)
+        view = await self._tier_view(info)
+        return Tier.of(view.tier, info.context.services.settings.tier_rules)
 
     @strawberry.field(description="Conditions for the next tier and for keeping this one.")
     async def tier_progress(self, info: GqlInfo) -> TierProgress | None:
-        services = info.context.services
-        view = await tiers.tier_view(services, self.row.id)
-        return TierProgress.of(view.progress, services.settings.tier_rules) if view else None
+        view = await self._tier_view(info)
+        return TierProgress.of(view.progress, info.context.services.settings.tier_rules)
 
     @strawberry.field(description="Rights of the member's tier, with usage where counted.")
     async def rights(self, info: GqlInfo) -> list[RightType]:

@@ -205,6 +205,11 @@ async def tier_view(services: Services, member_id: uuid.UUID) -> TierView | None
     member = await Member.get_or_none(id=member_id)
     if member is None:
         return None
+    return await view_of(services, member)
+
+
+async def view_of(services: Services, member: Member) -> TierView:
+    """`tier_view` for a member row the caller has just read."""
     as_of = today(services)
     cache_key = key("tier-view", str(member.id), member.facts_version, as_of.isoformat())
 
