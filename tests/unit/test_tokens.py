@@ -153,3 +153,31 @@ def test_jwks_verifies_a_token_with_a_stock_library() -> None:
     jwk = jwt.PyJWK(tokens.jwks()["keys"][0])
     claims = jwt.decode(token, jwk.key, algorithms=["EdDSA"], audience="member-api:member")
     assert claims["iss"] == "member-api"
+
+
+def test_a_signature_is_checked_once_but_the_lifetime_on_every_use(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = FrozenClock(NOW)
+    tokens = make_service(clock)
+    checked: list[str] = []
+    real_decode = jwt.decode
+
+    def counting(token: str, *args: object, **kwargs: object) -> object:
+        checked.append(token)
+        return real_decode(token, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jwt, "decode", counting)
+    token = tokens.issue(uuid.uuid4(), "member")
+    for _ in range(3):
+        tokens.verify(token, "member")
+    assert checked == [token]
+    # The remembered signature is not a pass on the other endpoint...
+    with pytest.raises(NotAuthenticated) as caught:
+        tokens.verify(token, "staff")
+    assert caught.value.code == "WRONG_AUDIENCE"
+    # ...nor after the token's end.
+    clock.advance(timedelta(seconds=900))
+    with pytest.raises(NotAuthenticated) as caught:
+        tokens.verify(token, "member")
+    assert caught.value.code == "TOKEN_EXPIRED"

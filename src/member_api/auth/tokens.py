@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
@@ -16,6 +17,7 @@ from member_api.clock import Clock
 from member_api.errors import NotAuthenticated
 
 ALGORITHM = "EdDSA"
+VERIFIED_TOKENS = 4096  # signatures remembered, oldest forgotten first
 SubjectKind = Literal["member", "staff"]
 
 
@@ -49,6 +51,9 @@ class TokenService:
         self._audiences = audiences
         self.ttl_seconds = ttl_seconds
         self._clock = clock
+        self._verified: OrderedDict[tuple[str, SubjectKind], tuple[int, int, AccessClaims]] = (
+            OrderedDict()
+        )
 
     def issue(self, subject_id: uuid.UUID, kind: SubjectKind, roles: tuple[str, ...] = ()) -> str:
         now = self._clock.now()
@@ -66,7 +71,26 @@ class TokenService:
         return jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self._kid})
 
     def verify(self, token: str, kind: SubjectKind) -> AccessClaims:
-        """Check signature, key id, issuer, audience and lifetime; anything else is refused."""
+        """Check signature, key id, issuer, audience and lifetime; anything else is refused.
+
+        A token whose signature was checked before is not checked again (clients send the
+        same token for its whole life); its lifetime is checked on every use."""
+        known = self._verified.get((token, kind))
+        if known is None:
+            known = self._check_signature(token, kind)
+            self._verified[(token, kind)] = known
+            if len(self._verified) > VERIFIED_TOKENS:
+                self._verified.popitem(last=False)
+        expires, not_before, claims = known
+        now = int(self._clock.now().timestamp())
+        if expires <= now:
+            self._verified.pop((token, kind), None)
+            raise NotAuthenticated("TOKEN_EXPIRED", "The access token has expired.")
+        if not_before > now + 30:
+            raise NotAuthenticated("INVALID_TOKEN", "The access token is not valid yet.")
+        return claims
+
+    def _check_signature(self, token: str, kind: SubjectKind) -> tuple[int, int, AccessClaims]:
         try:
             header = jwt.get_unverified_header(token)
             if header.get("kid") != self._kid:
@@ -92,25 +116,24 @@ class TokenService:
             ) from exc
         except jwt.PyJWTError as exc:
             raise NotAuthenticated("INVALID_TOKEN", "The access token is not valid.") from exc
-        now = int(self._clock.now().timestamp())
         try:
             expires, not_before = int(claims["exp"]), int(claims.get("nbf", claims["iat"]))
         except (TypeError, ValueError) as exc:
             raise NotAuthenticated("INVALID_TOKEN", "The access token is not valid.") from exc
-        if expires <= now:
-            raise NotAuthenticated("TOKEN_EXPIRED", "The access token has expired.")
-        if not_before > now + 30:
-            raise NotAuthenticated("INVALID_TOKEN", "The access token is not valid yet.")
         try:
             subject = uuid.UUID(str(claims["sub"]))
         except ValueError as exc:
             raise NotAuthenticated("INVALID_TOKEN", "The access token is not valid.") from exc
         roles = claims.get("roles", [])
-        return AccessClaims(
-            subject_id=subject,
-            kind=kind,
-            roles=tuple(str(r) for r in roles) if isinstance(roles, list) else (),
-            token_id=str(claims.get("jti", "")),
+        return (
+            expires,
+            not_before,
+            AccessClaims(
+                subject_id=subject,
+                kind=kind,
+                roles=tuple(str(r) for r in roles) if isinstance(roles, list) else (),
+                token_id=str(claims.get("jti", "")),
+            ),
         )
 
     def jwks(self) -> dict[str, Any]:
