@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.exceptions import IntegrityError
 from tortoise.migrations.api.migrate import migrate as run_migrations
@@ -50,10 +52,30 @@ def ensure_sqlite_directory(url: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
 
 
+class LeanConnection(asyncpg.Connection):  # type: ignore[misc]
+    """A pooled PostgreSQL connection that is handed back without a reset round trip.
+
+    asyncpg resets every released connection (advisory locks, cursors, LISTEN, session
+    settings) with one more statement; this service uses none of them, so only an open
+    transaction needs ending, and asyncpg still rolls that back on release.
+    """
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
+def _connection(url: str) -> str | dict[str, Any]:
+    if not url.startswith("postgres://"):
+        return url
+    config = expand_db_url(url)
+    config["credentials"].setdefault("connection_class", LeanConnection)
+    return config
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
     url = normalise_database_url(database_url)
     return {
-        "connections": {"default": url},
+        "connections": {"default": _connection(url)},
         "apps": {
             APP_LABEL: {
                 "models": list(MODEL_MODULES),
