@@ -116,3 +116,19 @@ async def test_graphiql_is_served_in_development(client: httpx.AsyncClient) -> N
     response = await client.get("/graphql", headers={"accept": "text/html"})
     assert response.status_code == 200
     assert "graphiql" in response.text.lower()
+
+
+async def test_answers_are_compact_utf8(client: httpx.AsyncClient) -> None:
+    """Chinese text travels as UTF-8, not as \\u escapes twice its size."""
+    token = (await register(client, "13900000077"))["accessToken"]
+    response = await client.post(
+        "/graphql",
+        json={"query": "{ me { displayName } }"},
+        headers={"authorization": f"Bearer {token}"},
+    )
+    name = response.json()["data"]["me"]["displayName"]
+    assert not name.isascii()
+    assert name.encode() in response.content
+    assert b"\\u" not in response.content
+    assert b'":' in response.content
+    assert b'": ' not in response.content

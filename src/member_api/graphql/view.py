@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -70,6 +71,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             if sub_response is not None and not sub_response.status_code:
                 sub_response.status_code = 400
         return processed
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
 
     def create_response(
         self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
