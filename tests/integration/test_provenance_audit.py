@@ -162,3 +162,11 @@ def test_a_bundle_verifies_offline_and_a_forged_one_does_not(
     other_key = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"
     assert main(["provenance", "verify-bundle", str(out), "--key", other_key]) == 1
     assert "FAIL" in capsys.readouterr().err
+
+
+def test_a_tampered_subtree_hash_fails(seeded: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # The demo log has 15 leaves: leaves 8 to 11 make the subtree at level 2, position 2.
+    sql(seeded, f"UPDATE merkle_node SET hash = '{'0' * 64}' WHERE level = 2 AND position = 2")
+    code, said = verify(capsys)
+    assert code == 1
+    assert "the stored hash of leaves 8 to 11 no longer matches them" in said

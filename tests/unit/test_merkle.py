@@ -112,3 +112,29 @@ def test_out_of_range_requests_are_refused() -> None:
         merkle.consistency_proof(0, HASHES[:3])
     assert not merkle.verify_inclusion(3, 3, HASHES[0], [], merkle.root(HASHES[:3]))
     assert not merkle.verify_consistency(4, 3, b"", b"", [])
+
+
+@pytest.mark.parametrize("size", range(1, 70))
+def test_proofs_from_stored_subtrees_are_the_proofs_from_all_leaves(size: int) -> None:
+    leaves = [merkle.leaf_hash(n.to_bytes(4, "big")) for n in range(size)]
+    nodes = {
+        (level, position): merkle.root(leaves[position << level : (position + 1) << level])
+        for level in range(size.bit_length())
+        for position in range(size >> level)
+    }
+
+    def built(ranges: list[tuple[int, int]]) -> list[bytes]:
+        for start, end in ranges:  # every piece a range needs is a stored, perfect subtree
+            assert all(piece in nodes for piece in merkle.pieces(start, end))
+        return [merkle.range_root(start, end, nodes) for start, end in ranges]
+
+    for index in range(size):
+        assert built(merkle.inclusion_ranges(index, size)) == merkle.inclusion_proof(index, leaves)
+    for old in range(1, size + 1):
+        assert built(merkle.consistency_ranges(old, size)) == merkle.consistency_proof(old, leaves)
+    # A proof needs O(log n) subtrees, however large the tree.
+    assert len(merkle.inclusion_ranges(0, size)) <= size.bit_length()
+    with pytest.raises(ValueError, match="is not in a tree"):
+        merkle.inclusion_ranges(size, size)
+    with pytest.raises(ValueError, match="no consistency proof"):
+        merkle.consistency_ranges(0, size)

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from member_api.db import create_once
 from member_api.provenance import merkle, note
 from member_api.provenance.domain import EventKind, Leaf, what_of
-from member_api.provenance.models import Checkpoint, CustodyEvent, Item, LogHead
+from member_api.provenance.models import Checkpoint, CustodyEvent, Item, LogHead, MerkleNode
 
 
 @dataclass(frozen=True)
@@ -32,14 +33,23 @@ class LogKey:
         return note.Verifier.parse(self.verifier_key)
 
 
-def _push(frontier: list[bytes], sizes: list[int], leaf: bytes) -> None:
+def _push(frontier: list[bytes], sizes: list[int], leaf: bytes) -> list[tuple[int, bytes]]:
+    """Add a leaf to the frontier; the perfect subtrees it completes, as (leaves, hash)."""
     frontier.append(leaf)
     sizes.append(1)
+    completed = []
     while len(sizes) > 1 and sizes[-1] == sizes[-2]:
         right, left = frontier.pop(), frontier.pop()
         sizes.pop()
         sizes[-1] *= 2
         frontier.append(merkle.node_hash(left, right))
+        completed.append((sizes[-1], frontier[-1]))
+    return completed
+
+
+def _node_key(leaves: int, last_leaf: int) -> tuple[int, int]:
+    """(level, position) of the perfect subtree of `leaves` leaves ending at `last_leaf`."""
+    return leaves.bit_length() - 1, (last_leaf + 1) // leaves - 1
 
 
 def _sizes(size: int) -> list[int]:
@@ -106,7 +116,15 @@ async def append(
     )
     frontier = [bytes.fromhex(h) for h in head.frontier]
     sizes = _sizes(head.size)
-    _push(frontier, sizes, hashed)
+    completed = _push(frontier, sizes, hashed)
+    if completed:
+        await MerkleNode.bulk_create(
+            [
+                MerkleNode(level=level, position=position, hash=h.hex())
+                for leaves, h in completed
+                for level, position in [_node_key(leaves, leaf.index)]
+            ]
+        )
     size = head.size + 1
     root = _root(frontier)
     await LogHead.filter(id=1).update(size=size, frontier=[h.hex() for h in frontier])
@@ -124,21 +142,69 @@ async def latest_checkpoint() -> Checkpoint | None:
     return await Checkpoint.all().order_by("-size").first()
 
 
-async def leaf_hashes(size: int) -> list[bytes]:
+async def leaf_hashes(start: int, end: int) -> list[bytes]:
     rows = (
-        await CustodyEvent.filter(leaf_index__lt=size)
+        await CustodyEvent.filter(leaf_index__gte=start, leaf_index__lt=end)
         .order_by("leaf_index")
         .values_list("leaf_hash", flat=True)
     )
     return [bytes.fromhex(str(h)) for h in rows]
 
 
+async def _subtree_hashes(wanted: set[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    """The hashes of perfect subtrees (level, position): leaves from the event rows, the
+    rest from the stored nodes. A node missing there (the log is older than the nodes)
+    is computed from its leaves once and kept."""
+    found: dict[tuple[int, int], bytes] = {}
+    leaves = [position for level, position in wanted if level == 0]
+    if leaves:
+        rows = await CustodyEvent.filter(leaf_index__in=leaves).values_list(
+            "leaf_index", "leaf_hash"
+        )
+        found.update({(0, int(i)): bytes.fromhex(str(h)) for i, h in rows})
+    by_level: dict[int, list[int]] = {}
+    for level, position in wanted:
+        if level > 0:
+            by_level.setdefault(level, []).append(position)
+    if by_level:
+        query = Q(
+            *[Q(level=level, position__in=ps) for level, ps in by_level.items()],
+            join_type="OR",
+        )
+        rows = await MerkleNode.filter(query).values_list("level", "position", "hash")
+        found.update({(int(lv), int(p)): bytes.fromhex(str(h)) for lv, p, h in rows})
+    for level, position in sorted(wanted - found.keys()):
+        count = 1 << level
+        hashes = await leaf_hashes(position * count, (position + 1) * count)
+        if len(hashes) != count:
+            raise LookupError(f"the log has no subtree at level {level}, position {position}")
+        found[(level, position)] = merkle.root(hashes)
+        if level > 0:
+            await create_once(
+                MerkleNode, level=level, position=position, hash=found[(level, position)].hex()
+            )
+    return found
+
+
+async def _proofs(ranges: dict[int, list[tuple[int, int]]]) -> dict[int, list[bytes]]:
+    wanted = {piece for spans in ranges.values() for a, b in spans for piece in merkle.pieces(a, b)}
+    nodes = await _subtree_hashes(wanted)
+    return {
+        key: [merkle.range_root(a, b, nodes) for a, b in spans] for key, spans in ranges.items()
+    }
+
+
+async def inclusion_proofs(leaf_indexes: list[int], size: int) -> dict[int, list[bytes]]:
+    """PATH(i, D[size]) for each leaf index i, from O(log size) stored hashes each."""
+    return await _proofs({i: merkle.inclusion_ranges(i, size) for i in leaf_indexes})
+
+
 async def inclusion_proof(leaf_index: int, size: int) -> list[bytes]:
-    return merkle.inclusion_proof(leaf_index, await leaf_hashes(size))
+    return (await inclusion_proofs([leaf_index], size))[leaf_index]
 
 
 async def consistency_proof(old_size: int, new_size: int) -> list[bytes]:
-    return merkle.consistency_proof(old_size, await leaf_hashes(new_size))
+    return (await _proofs({0: merkle.consistency_ranges(old_size, new_size)}))[0]
 
 
 def b64(values: list[bytes]) -> list[str]:
@@ -180,6 +246,11 @@ async def audit(log_key: LogKey) -> list[Finding]:
         head = await LogHead.select_for_update().get_or_none(id=1)
         events = await CustodyEvent.all().order_by("leaf_index")
         checkpoints = await Checkpoint.all().order_by("size")
+        stored = (
+            await MerkleNode.all()
+            .order_by("level", "position")
+            .values_list("level", "position", "hash")
+        )
     items = {i.id: i for i in await Item.filter(id__in={e.item_id for e in events})}
     findings: list[Finding] = []
     leaves: list[bytes] = []
@@ -222,9 +293,22 @@ async def audit(log_key: LogKey) -> list[Finding]:
     roots: dict[int, bytes] = {}
     frontier: list[bytes] = []
     sizes: list[int] = []
+    subtrees: dict[tuple[int, int], str] = {}
     for n, leaf in enumerate(leaves, start=1):
-        _push(frontier, sizes, leaf)
+        for count, h in _push(frontier, sizes, leaf):
+            subtrees[_node_key(count, n - 1)] = h.hex()
         roots[n] = _root(frontier)
+    for level, position, h in stored:
+        if subtrees.get((int(level), int(position))) != h:
+            first = int(position) << int(level)
+            last = first + (1 << int(level)) - 1
+            findings.append(
+                Finding(
+                    None,
+                    None,
+                    f"the stored hash of leaves {first} to {last} no longer matches them",
+                )
+            )
     for checkpoint in checkpoints:
         try:
             signed = note.Checkpoint.parse(note.open_note(checkpoint.note, verifier))

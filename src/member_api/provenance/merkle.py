@@ -2,12 +2,18 @@
 their verification as RFC 9162 (section 2.1.3 and 2.1.4) describes it.
 
 Leaves are given as their leaf hashes; `leaf_hash` makes one from the leaf's bytes.
+
+A proof can also be built without the whole list of leaves: `inclusion_ranges` and
+`consistency_ranges` name the leaf ranges whose tree hashes make the proof, `pieces` the
+perfect, aligned subtrees (level, index) whose hashes make a range's, and `range_root`
+puts a range's hash together from those. Level 0 is the leaves; the node at level L and
+index i covers leaves i * 2**L to (i + 1) * 2**L - 1.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
@@ -68,6 +74,70 @@ def _subproof(m: int, leaves: Sequence[bytes], complete: bool) -> list[bytes]:
     if m <= k:
         return [*_subproof(m, leaves[:k], complete), root(leaves[k:])]
     return [*_subproof(m - k, leaves[k:], False), root(leaves[:k])]
+
+
+def inclusion_ranges(index: int, size: int) -> list[tuple[int, int]]:
+    """The leaf ranges [start, end) whose tree hashes are PATH(index, D[size]), in order."""
+    if not 0 <= index < size:
+        raise ValueError(f"leaf {index} is not in a tree of {size}")
+    ranges: list[tuple[int, int]] = []
+    start, end = 0, size
+    while end - start > 1:
+        k = _split(end - start)
+        if index < start + k:
+            ranges.append((start + k, end))
+            end = start + k
+        else:
+            ranges.append((start, start + k))
+            start += k
+    return ranges[::-1]
+
+
+def consistency_ranges(old_size: int, size: int) -> list[tuple[int, int]]:
+    """The leaf ranges whose tree hashes are PROOF(old_size, D[size]), in order."""
+    if not 0 < old_size <= size:
+        raise ValueError(f"no consistency proof from {old_size} to {size}")
+    ranges: list[tuple[int, int]] = []
+    m, start, end, complete = old_size, 0, size, True
+    while m != end - start:
+        k = _split(end - start)
+        if m <= k:
+            ranges.append((start + k, end))
+            end = start + k
+        else:
+            ranges.append((start, start + k))
+            m -= k
+            start += k
+            complete = False
+    if not complete:
+        ranges.append((start, end))
+    return ranges[::-1]
+
+
+def _perfect(start: int, end: int) -> bool:
+    n = end - start
+    return n & (n - 1) == 0 and start % n == 0
+
+
+def pieces(start: int, end: int) -> list[tuple[int, int]]:
+    """The perfect subtrees (level, index) whose hashes make MTH(D[start:end]), for a
+    range that an RFC 6962 proof can ask for."""
+    if end <= start:
+        raise ValueError(f"empty range {start}..{end}")
+    if _perfect(start, end):
+        n = end - start
+        return [(n.bit_length() - 1, start // n)]
+    k = _split(end - start)
+    return [*pieces(start, start + k), *pieces(start + k, end)]
+
+
+def range_root(start: int, end: int, nodes: Mapping[tuple[int, int], bytes]) -> bytes:
+    """MTH(D[start:end]) from the hashes of its `pieces`."""
+    if _perfect(start, end):
+        n = end - start
+        return nodes[(n.bit_length() - 1, start // n)]
+    k = _split(end - start)
+    return node_hash(range_root(start, start + k, nodes), range_root(start + k, end, nodes))
 
 
 def root_from_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes]) -> bytes:

@@ -69,6 +69,20 @@ class LogHead(Model):
         table = "log_head"
 
 
+class MerkleNode(Model):
+    """The hash of a perfect subtree of the log above the leaves, written by the append
+    that completes it: a proof reads a few of these, never every leaf."""
+
+    id = fields.BigIntField(primary_key=True)
+    level = fields.SmallIntField()  # the subtree holds 2**level leaves
+    position = fields.BigIntField()  # leaves position * 2**level onwards
+    hash = fields.CharField(max_length=64)
+
+    class Meta:
+        table = "merkle_node"
+        unique_together = (("level", "position"),)
+
+
 class Checkpoint(Model):
     id = fields.BigIntField(primary_key=True)
     size = fields.BigIntField(unique=True)

@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 
 from member_api.errors import Conflict, Forbidden, InvalidInput, NotFound
 from member_api.members.models import Member
-from member_api.provenance import domain, log, merkle
+from member_api.provenance import domain, log
 from member_api.provenance.domain import EventKind, Verdict
 from member_api.provenance.models import Checkpoint, CustodyEvent, Item, Scan, TransferCode
 from member_api.services import Services
@@ -372,7 +372,7 @@ async def public_record(services: Services, item: Item) -> PublicRecord:
     checkpoint = await Checkpoint.all().order_by("-size").first()
     size = int(checkpoint.size) if checkpoint else 0
     events = await CustodyEvent.filter(item_id=item.id, leaf_index__lt=size).order_by("leaf_index")
-    hashes = await log.leaf_hashes(size) if events else []
+    proofs = await log.inclusion_proofs([int(e.leaf_index) for e in events], size)
     public = [
         PublicEvent(
             kind=e.kind,
@@ -381,7 +381,7 @@ async def public_record(services: Services, item: Item) -> PublicRecord:
             leaf_index=int(e.leaf_index),
             place=e.place,
             details=dict(e.details),
-            proof=log.b64(merkle.inclusion_proof(int(e.leaf_index), hashes)),
+            proof=log.b64(proofs[int(e.leaf_index)]),
         )
         for e in events
     ]
