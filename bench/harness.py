@@ -1,5 +1,5 @@
 """Shared bench machinery: a throwaway PostgreSQL database, the API and a bare starlette
-app under uvicorn (the API pinned to core 0), `wrk` pinned to core 1, and its report."""
+app under uvicorn (both pinned to core 0), `wrk` pinned to core 1, and its report."""
 
 from __future__ import annotations
 
@@ -127,7 +127,9 @@ async def servers(admin_url: str) -> AsyncIterator[Servers]:
         subprocess.run([sys.executable, "-m", "member_api.cli", "migrate"], env=env, check=True)
         serve = ["taskset", "-c", "0", sys.executable, "-m", "member_api.cli", "serve"]
         processes.append(subprocess.Popen(serve, env=env))
-        bare = [sys.executable, "-m", "uvicorn", f"bare_{name}:app", "--port", str(bare_port)]
+        # The baseline runs on the API's core too, so the ratio compares like with like.
+        bare = ["taskset", "-c", "0", sys.executable, "-m", "uvicorn", f"bare_{name}:app"]
+        bare += ["--port", str(bare_port)]
         processes.append(subprocess.Popen([*bare, "--log-level", "warning", "--app-dir", "/tmp"]))
         found = Servers(
             f"http://127.0.0.1:{api_port}",
