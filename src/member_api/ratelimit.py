@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
 from typing import Any
+
+from aiocache.backends.redis import RedisBackend
 
 from member_api.cache import key
 from member_api.clock import Clock
@@ -26,6 +29,72 @@ def _count_locally(counter: str, slot: int) -> int:
     return _local[counter]
 
 
+@dataclass(frozen=True)
+class Budget:
+    """At most `limit` actions of `subject` per window, under `scope`."""
+
+    scope: str
+    subject: str
+    limit: int
+    window_seconds: int
+    what: str
+
+
+async def _increment(cache: Any, counters: list[tuple[str, int]]) -> list[int]:
+    """Each counter up by one, created with its time to live; on Redis, all of them in
+    one round trip, in one MULTI, so no counter is ever left without a TTL."""
+    if isinstance(cache, RedisBackend):
+        async with cache.client.pipeline(transaction=True) as pipe:
+            for counter, ttl in counters:
+                name = cache.build_key(counter)
+                pipe.set(name, 0, ex=ttl, nx=True)
+                pipe.incr(name)
+            replies = await pipe.execute()
+        return [int(reply) for reply in replies[1::2]]
+    counts = []
+    for counter, ttl in counters:
+        count = int(await cache.increment(counter, 1))
+        if count == 1:
+            await cache.expire(counter, ttl)
+        counts.append(count)
+    return counts
+
+
+async def spend(cache: Any, clock: Clock, budgets: list[Budget]) -> None:
+    """Count one action against each budget; refuse it, typed and with a retry time, when
+    any is over its limit.
+
+    When the shared cache cannot be reached, this process counts on its own until it
+    comes back: limits hold per worker rather than not at all.
+    """
+    now = clock.now().timestamp()
+    slots = [int(now // b.window_seconds) for b in budgets]
+    counters = [
+        (key("rate", b.scope, b.subject, slot), b.window_seconds * 2)
+        for b, slot in zip(budgets, slots, strict=True)
+    ]
+    try:
+        counts = await _increment(cache, counters)
+    except Exception:  # any cache failure: count here instead, loudly
+        scopes = ", ".join(b.scope for b in budgets)
+        logger.warning("rate limits %s counted locally: the cache failed", scopes, exc_info=True)
+        counts = [_count_locally(c, slot) for (c, _), slot in zip(counters, slots, strict=True)]
+    for budget, slot, count in zip(budgets, slots, counts, strict=True):
+        if count > budget.limit:
+            window = budget.window_seconds
+            retry = max(1, math.ceil((slot + 1) * window - now))
+            span = (
+                f"{window // 60} minutes"
+                if window % 60 == 0 and window > 60
+                else f"{window} seconds"
+            )
+            raise RateLimited(
+                "RATE_LIMITED",
+                f"At most {budget.limit} {budget.what} in {span}; try again in {retry} s.",
+                retry_after_seconds=retry,
+            )
+
+
 async def hit(
     cache: Any,
     clock: Clock,
@@ -36,30 +105,5 @@ async def hit(
     window_seconds: int,
     what: str,
 ) -> None:
-    """Count one action of `subject`; refuse it, typed and with a retry time, over `limit`.
-
-    When the shared cache cannot be reached, this process counts on its own until it
-    comes back: limits hold per worker rather than not at all.
-    """
-    now = clock.now().timestamp()
-    slot = int(now // window_seconds)
-    counter = key("rate", scope, subject, slot)
-    try:
-        count = int(await cache.increment(counter, 1))
-        if count == 1:
-            await cache.expire(counter, window_seconds * 2)
-    except Exception:  # any cache failure: count here instead, loudly
-        logger.warning("rate limit %s counted locally: the cache failed", scope, exc_info=True)
-        count = _count_locally(counter, slot)
-    if count > limit:
-        retry = max(1, math.ceil((slot + 1) * window_seconds - now))
-        span = (
-            f"{window_seconds // 60} minutes"
-            if window_seconds % 60 == 0 and window_seconds > 60
-            else f"{window_seconds} seconds"
-        )
-        raise RateLimited(
-            "RATE_LIMITED",
-            f"At most {limit} {what} in {span}; try again in {retry} s.",
-            retry_after_seconds=retry,
-        )
+    """`spend` on one budget."""
+    await spend(cache, clock, [Budget(scope, subject, limit, window_seconds, what)])

@@ -41,31 +41,35 @@ class RequestBudget(SchemaExtension):
 
 
 async def _spend(context: Any) -> None:
+    """The client address's budget and, when signed in, the caller's: one round trip."""
     services = context.services
     settings = services.settings
     window = settings.request_window_seconds
+    budgets = []
     address = context.client_address
     if address:
-        await ratelimit.hit(
-            services.cache,
-            services.clock,
-            "requests-address",
-            address,
-            limit=settings.requests_per_address,
-            window_seconds=window,
-            what="requests from one address",
+        budgets.append(
+            ratelimit.Budget(
+                "requests-address",
+                address,
+                settings.requests_per_address,
+                window,
+                "requests from one address",
+            )
         )
     try:
         claims = context.claims()
     except NotAuthenticated:
         claims = None
     if claims is not None:
-        await ratelimit.hit(
-            services.cache,
-            services.clock,
-            f"requests-{context.audience}",
-            str(claims.subject_id),
-            limit=settings.requests_per_member,
-            window_seconds=window,
-            what="requests",
+        budgets.append(
+            ratelimit.Budget(
+                f"requests-{context.audience}",
+                str(claims.subject_id),
+                settings.requests_per_member,
+                window,
+                "requests",
+            )
         )
+    if budgets:
+        await ratelimit.spend(services.cache, services.clock, budgets)

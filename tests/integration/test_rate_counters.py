@@ -1,0 +1,51 @@
+"""On Redis, a request's budgets (its address and its caller) are counted in one round
+trip, and every counter is created with its time to live."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import httpx
+import pytest
+
+from member_api.cache import NAMESPACE
+from member_api.settings import Settings
+from tests.commerce_support import new_member
+
+
+@pytest.fixture
+def backend() -> str:
+    return "postgres"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return dataclasses.replace(settings, request_window_seconds=60)
+
+
+async def test_both_budgets_take_one_round_trip_and_always_expire(
+    client: httpx.AsyncClient, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, token = await new_member(client, "13900000001")
+    cache = app.state.services.cache
+    trips: list[str] = []
+    pipeline = cache.client.pipeline
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        trips.append("pipeline")
+        return pipeline(*args, **kwargs)
+
+    monkeypatch.setattr(cache.client, "pipeline", counted)
+    response = await client.post(
+        "/graphql", json={"query": "{ me { id } }"}, headers={"authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 200
+    assert trips == ["pipeline"]
+    keys = [k.decode() async for k in cache.client.scan_iter(match=f"{NAMESPACE}*rate*")]
+    assert {k.split("rate:")[1].split(":")[0] for k in keys} == {
+        "requests-address",
+        "requests-member",
+    }
+    for name in keys:
+        assert 60 < await cache.client.ttl(name) <= 120
