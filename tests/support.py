@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -94,3 +97,24 @@ async def staff_token(
     body = await gql(client, STAFF_LOGIN, variables, path="/admin/graphql")
     token: str = body["data"]["staffLogin"]["accessToken"]
     return token
+
+
+@contextmanager
+def sql_statements() -> Iterator[list[str]]:
+    """The SQL statements the ORM sends while the block runs."""
+    seen: list[str] = []
+
+    class Recorder(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record.getMessage())
+
+    recorder = Recorder(logging.DEBUG)
+    log = logging.getLogger("tortoise.db_client")
+    level = log.level
+    log.addHandler(recorder)
+    log.setLevel(logging.DEBUG)
+    try:
+        yield seen
+    finally:
+        log.removeHandler(recorder)
+        log.setLevel(level)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,7 @@ from member_api.protect import DataProtector
 from member_api.settings import Settings
 
 logger = logging.getLogger(__name__)
+ACTIVE_DAYS_REMEMBERED = 10_000
 
 
 @dataclass
@@ -39,6 +43,16 @@ class Services:
     cache_aside: CacheAside
     metrics: Metrics
     persisted: PersistedQueries
+    # (member, business date) pairs this process has seen recorded as active days.
+    active_days: OrderedDict[tuple[uuid.UUID, date], None] = field(default_factory=OrderedDict)
+
+    def seen_active(self, member_id: uuid.UUID, day: date) -> bool:
+        return (member_id, day) in self.active_days
+
+    def note_active(self, member_id: uuid.UUID, day: date) -> None:
+        self.active_days[(member_id, day)] = None
+        if len(self.active_days) > ACTIVE_DAYS_REMEMBERED:
+            self.active_days.popitem(last=False)
 
     async def cached(
         self, cache_key: str, compute: Callable[[], Awaitable[Any]], *, ttl: int

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -12,7 +11,7 @@ import pytest
 from member_api.badges.models import Badge
 from member_api.clock import FrozenClock
 from tests.commerce_support import new_member, paid, send_event
-from tests.support import gql, op
+from tests.support import gql, op, sql_statements
 
 
 @pytest.fixture
@@ -72,32 +71,15 @@ async def test_a_seven_day_streak_earns_its_badge(
     assert list(codes) == ["STREAK_7"]
 
 
-class _Statements(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.seen: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.seen.append(record.getMessage())
-
-
 async def test_member_centre_reads_the_member_once(
     client: httpx.AsyncClient, clock: FrozenClock
 ) -> None:
     """The tier and its progress come from the row `me` read and one shared view."""
     _, token = await new_member(client, "13900000009")
     await gql(client, op("MemberCentre"), token=token)  # the tier view is now cached
-    statements = _Statements()
-    log = logging.getLogger("tortoise.db_client")
-    level = log.level
-    log.addHandler(statements)
-    log.setLevel(logging.DEBUG)
-    try:
+    with sql_statements() as statements:
         body = await gql(client, op("MemberCentre"), token=token)
-    finally:
-        log.removeHandler(statements)
-        log.setLevel(level)
     assert "errors" not in body, body
-    member_reads = [s for s in statements.seen if re.search(r'FROM "member"\s', s)]
+    member_reads = [s for s in statements if re.search(r'FROM "member"\s', s)]
     assert len(member_reads) == 1, member_reads
-    assert len(statements.seen) <= 8, statements.seen
+    assert len(statements) <= 8, statements

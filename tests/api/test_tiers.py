@@ -13,7 +13,7 @@ from member_api.clock import FrozenClock
 from member_api.services import Services
 from member_api.tiers import service as tiers
 from tests.commerce_support import TIER_QUERY, days_ago, new_member, paid, refunded, send_event
-from tests.support import gql, op, staff_token
+from tests.support import gql, op, sql_statements, staff_token
 
 ADMIN = "/admin/graphql"
 
@@ -372,6 +372,10 @@ async def test_activity_days_come_from_member_actions(
         )
         assert result["data"]["updateProfile"]["displayName"] == name
     assert [d.day for d in await days] == [18, 19, 20, 21, 22]
+    # Once recorded, the day is not looked up again by this process.
+    with sql_statements() as statements:
+        await gql(client, op("UpdateProfile"), {"input": {"displayName": "C"}}, token=token)
+    assert not [s for s in statements if "activity_day" in s], statements
 
 
 async def test_a_computation_racing_an_event_cannot_cache_a_stale_view(

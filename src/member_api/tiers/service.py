@@ -93,7 +93,11 @@ async def upgrade_if_earned(services: Services, member: Member, *, reference: st
 async def record_activity(services: Services, member_id: uuid.UUID) -> None:
     """Mark today active for the member; the first action of a day may earn a tier."""
     day = today(services)
-    if not await mark_active(member_id, day):
+    if services.seen_active(member_id, day):
+        return  # recorded already: no need to ask the database again
+    marked = await mark_active(member_id, day)
+    services.note_active(member_id, day)
+    if not marked:
         return
     async with in_transaction():
         member = await lock_member(member_id)
