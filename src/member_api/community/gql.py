@@ -78,10 +78,7 @@ class PostAuthor:
     id: strawberry.ID
     display_name: str
     avatar_url: str | None
-
-    @strawberry.field
-    def tier(self, info: GqlInfo) -> Tier:
-        return Tier.of(TierCodeValue(self.row.tier), info.context.services.settings.tier_rules)
+    tier: Tier
 
 
 async def _author(info: GqlInfo, member_id: uuid.UUID) -> PostAuthor:
@@ -91,6 +88,7 @@ async def _author(info: GqlInfo, member_id: uuid.UUID) -> PostAuthor:
         id=strawberry.ID(str(row.id)),
         display_name=row.display_name,
         avatar_url=row.avatar_url,
+        tier=Tier.of(TierCodeValue(row.tier), info.context.services.settings.tier_rules),
     )
 
 
