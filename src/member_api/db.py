@@ -35,6 +35,7 @@ MODEL_MODULES = [
     "member_api.provenance.models",
 ]
 MIGRATIONS_MODULE = "migrations"
+POOL_SIZE = 20
 
 
 def normalise_database_url(url: str) -> str:
@@ -69,6 +70,9 @@ def _connection(url: str) -> str | dict[str, Any]:
         return url
     config = expand_db_url(url)
     config["credentials"].setdefault("connection_class", LeanConnection)
+    # Every statement outside a transaction borrows a connection: with tortoise's 5, a
+    # busy worker's requests queue for them (`?maxsize=N` in DATABASE_URL overrides).
+    config["credentials"].setdefault("maxsize", POOL_SIZE)
     return config
 
 

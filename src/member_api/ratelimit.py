@@ -40,17 +40,26 @@ class Budget:
     what: str
 
 
+# Each key up by one, created with its time to live (ARGV[i], seconds) if it is new.
+_INCREMENT = """
+local counts = {}
+for i, name in ipairs(KEYS) do
+  redis.call('SET', name, 0, 'EX', ARGV[i], 'NX')
+  counts[i] = redis.call('INCR', name)
+end
+return counts
+"""
+
+
 async def _increment(cache: Any, counters: list[tuple[str, int]]) -> list[int]:
     """Each counter up by one, created with its time to live; on Redis, all of them in
-    one round trip, in one MULTI, so no counter is ever left without a TTL."""
+    one atomic script, so no counter is ever left without a TTL."""
     if isinstance(cache, RedisBackend):
-        async with cache.client.pipeline(transaction=True) as pipe:
-            for counter, ttl in counters:
-                name = cache.build_key(counter)
-                pipe.set(name, 0, ex=ttl, nx=True)
-                pipe.incr(name)
-            replies = await pipe.execute()
-        return [int(reply) for reply in replies[1::2]]
+        names = [cache.build_key(counter) for counter, _ in counters]
+        replies = await cache.client.eval(
+            _INCREMENT, len(names), *names, *[ttl for _, ttl in counters]
+        )
+        return [int(reply) for reply in replies]
     counts = []
     for counter, ttl in counters:
         count = int(await cache.increment(counter, 1))

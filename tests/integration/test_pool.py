@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from tortoise import connections
 
-from member_api.db import LeanConnection
+from member_api.db import POOL_SIZE, LeanConnection, tortoise_config
 
 
 @pytest.fixture
@@ -19,6 +19,7 @@ async def test_a_released_connection_is_not_reset_but_its_transaction_ends(orm: 
     await client.execute_query("SELECT 1")  # the pool opens on first use
     pool = client._pool
     assert pool is not None
+    assert pool.get_max_size() == POOL_SIZE
     connection = await pool.acquire()
     try:
         assert isinstance(connection, LeanConnection)
@@ -38,3 +39,14 @@ async def test_a_released_connection_is_not_reset_but_its_transaction_ends(orm: 
         assert gone is True
     finally:
         await pool.release(again)
+
+
+def test_the_pool_size_can_be_set_in_the_url() -> None:
+    def credentials(url: str) -> dict[str, object]:
+        return dict(tortoise_config(url)["connections"]["default"]["credentials"])
+
+    assert credentials("postgres://postgres@db:5432/members")["maxsize"] == POOL_SIZE
+    assert credentials("postgresql://postgres@db:5432/members?maxsize=7")["maxsize"] == "7"
+    assert tortoise_config("sqlite://var/x.sqlite3")["connections"]["default"] == (
+        "sqlite://var/x.sqlite3"
+    )

@@ -30,18 +30,18 @@ async def test_both_budgets_take_one_round_trip_and_always_expire(
     _, token = await new_member(client, "13900000001")
     cache = app.state.services.cache
     trips: list[str] = []
-    pipeline = cache.client.pipeline
+    run_script = cache.client.eval
 
     def counted(*args: Any, **kwargs: Any) -> Any:
-        trips.append("pipeline")
-        return pipeline(*args, **kwargs)
+        trips.append("eval")
+        return run_script(*args, **kwargs)
 
-    monkeypatch.setattr(cache.client, "pipeline", counted)
+    monkeypatch.setattr(cache.client, "eval", counted)
     response = await client.post(
         "/graphql", json={"query": "{ me { id } }"}, headers={"authorization": f"Bearer {token}"}
     )
     assert response.status_code == 200
-    assert trips == ["pipeline"]
+    assert trips == ["eval"]
     keys = [k.decode() async for k in cache.client.scan_iter(match=f"{NAMESPACE}*rate*")]
     assert {k.split("rate:")[1].split(":")[0] for k in keys} == {
         "requests-address",
