@@ -222,6 +222,21 @@ async def test_likes_are_idempotent(client: httpx.AsyncClient, app: Any) -> None
     assert not unliked["data"]["unlikePost"]["likedByMe"]
     again = await gql(client, op("UnlikePost"), like, token=members[1][1])
     assert again["data"]["unlikePost"]["likeCount"] == 1
+    # One document, three steps in order: each answer shows the state after its step.
+    steps = await gql(
+        client,
+        "mutation($input: LikePostInput!) {"
+        " a: likePost(input: $input) { ... on Post { likedByMe likeCount } }"
+        " b: unlikePost(input: $input) { ... on Post { likedByMe likeCount } }"
+        " c: likePost(input: $input) { ... on Post { likedByMe likeCount } } }",
+        like,
+        token=members[1][1],
+    )
+    assert steps["data"] == {
+        "a": {"likedByMe": True, "likeCount": 2},
+        "b": {"likedByMe": False, "likeCount": 1},
+        "c": {"likedByMe": True, "likeCount": 2},
+    }
 
 
 async def test_personal_feed_shows_joined_groups_only(client: httpx.AsyncClient, app: Any) -> None:

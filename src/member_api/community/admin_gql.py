@@ -10,8 +10,14 @@ import strawberry
 
 from member_api.community import service
 from member_api.community.domain import ContentState
-from member_api.community.gql import Comment, CommunityGroup, Post, PostConnection, _posts_page
-from member_api.community.models import Comment as CommentRow
+from member_api.community.gql import (
+    Comment,
+    CommunityGroup,
+    Post,
+    PostConnection,
+    _posts_page,
+    post_of,
+)
 from member_api.community.models import Group as GroupRow
 from member_api.community.models import ModerationAction as ActionRow
 from member_api.community.models import Post as PostRow
@@ -94,7 +100,7 @@ class CommunityAdminQuery:
         after: str | None = None,
     ) -> PostConnection:
         info.context.require_role_or_raise(StaffRole.MODERATOR)
-        return await _posts_page(PostRow.filter(state=state.value), first, after)
+        return await _posts_page(info, PostRow.filter(state=state.value), first, after)
 
     @strawberry.field(description="A post in any state, with all its comments (moderators).")
     async def community_post(self, info: GqlInfo, id: strawberry.ID) -> Post | None:
@@ -104,7 +110,7 @@ class CommunityAdminQuery:
         except ValueError:
             return None
         row = await PostRow.get_or_none(id=post_id)
-        return Post.of(row) if row else None
+        return await post_of(info, row) if row else None
 
     @strawberry.field(description="Every moderation action, newest first (moderators).")
     async def moderation_log(
@@ -157,9 +163,9 @@ async def _moderate(
 ) -> object:
     """Hide or restore a post or comment; the result is the row, shown as its type."""
 
-    async def work() -> PostRow | CommentRow:
+    async def work() -> Post | Comment:
         staff_id = info.context.require_role(StaffRole.MODERATOR)
-        return await service.moderate(
+        row = await service.moderate(
             info.context.services,
             staff_id=staff_id,
             kind=kind,
@@ -167,9 +173,10 @@ async def _moderate(
             hide=hide,
             reason=reason,
         )
+        return await post_of(info, row) if isinstance(row, PostRow) else Comment.of(row)
 
-    def show(row: PostRow | CommentRow) -> Post | Comment:
-        return Post.of(row) if isinstance(row, PostRow) else Comment.of(row)
+    def show(shown: Post | Comment) -> Post | Comment:
+        return shown
 
     return await outcome(work(), show)
 

@@ -6,6 +6,7 @@ per-request DataLoaders, so a page of posts costs the same queries at any size.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
@@ -53,6 +54,10 @@ def _viewer_set_loader(info: GqlInfo, name: str, model: Any, key_field: str) -> 
     return info.context.loader(name, load)
 
 
+def _likes(info: GqlInfo) -> Any:
+    return _viewer_set_loader(info, "liked", PostLike, "post_id")
+
+
 def _quiz_answer_loader(info: GqlInfo) -> Any:
     viewer = info.context.viewer_id()
 
@@ -81,8 +86,7 @@ class PostAuthor:
     tier: Tier
 
 
-async def _author(info: GqlInfo, member_id: uuid.UUID) -> PostAuthor:
-    row = await _loader_of_members(info).load(member_id)
+def _author_of(info: GqlInfo, row: Member) -> PostAuthor:
     return PostAuthor(
         row=row,
         id=strawberry.ID(str(row.id)),
@@ -90,6 +94,10 @@ async def _author(info: GqlInfo, member_id: uuid.UUID) -> PostAuthor:
         avatar_url=row.avatar_url,
         tier=Tier.of(TierCodeValue(row.tier), info.context.services.settings.tier_rules),
     )
+
+
+async def _author(info: GqlInfo, member_id: uuid.UUID) -> PostAuthor:
+    return _author_of(info, await _loader_of_members(info).load(member_id))
 
 
 @strawberry.type(description="The weekly authentication quiz a post asks.")
@@ -158,27 +166,10 @@ class Post:
         description="VISIBLE; HIDDEN by a moderator; PENDING_REVIEW after enough reports. "
         "Members see hidden content only when it is their own."
     )
-
-    @classmethod
-    def of(cls, row: PostRow) -> Post:
-        return cls(
-            row=row,
-            id=strawberry.ID(str(row.id)),
-            body=row.body,
-            image_urls=list(row.image_urls or []),
-            like_count=row.like_count,
-            comment_count=row.comment_count,
-            created_at=row.created_at,
-            state=ContentState(row.state),
-        )
-
-    @strawberry.field
-    async def author(self, info: GqlInfo) -> PostAuthor:
-        return await _author(info, self.row.author_id)
-
-    @strawberry.field(description="Whether the signed-in member likes it.")
-    async def liked_by_me(self, info: GqlInfo) -> bool:
-        return bool(await _viewer_set_loader(info, "liked", PostLike, "post_id").load(self.row.id))
+    # Filled for a whole page at once (`posts_of`): plain fields cost far less to serve
+    # than a resolver per post.
+    author: PostAuthor
+    liked_by_me: bool = strawberry.field(description="Whether the signed-in member likes it.")
 
     @strawberry.field(description="Why it was hidden: for its author and staff.")
     def hidden_reason(self, info: GqlInfo) -> str | None:
@@ -237,10 +228,39 @@ class PostConnection:
     page_info: PageInfo
 
 
-async def _posts_page(query: Any, first: int, after: str | None) -> PostConnection:
+async def posts_of(info: GqlInfo, rows: list[PostRow]) -> list[Post]:
+    """Posts with their authors and the viewer's likes, two batched reads for them all."""
+    authors, liked = await asyncio.gather(
+        _loader_of_members(info).load_many([r.author_id for r in rows]),
+        _likes(info).load_many([r.id for r in rows]),
+    )
+    return [
+        Post(
+            row=row,
+            id=strawberry.ID(str(row.id)),
+            body=row.body,
+            image_urls=list(row.image_urls or []),
+            like_count=row.like_count,
+            comment_count=row.comment_count,
+            created_at=row.created_at,
+            state=ContentState(row.state),
+            author=_author_of(info, author),
+            liked_by_me=bool(likes),
+        )
+        for row, author, likes in zip(rows, authors, liked, strict=True)
+    ]
+
+
+async def post_of(info: GqlInfo, row: PostRow) -> Post:
+    return (await posts_of(info, [row]))[0]
+
+
+async def _posts_page(info: GqlInfo, query: Any, first: int, after: str | None) -> PostConnection:
     rows, page = await newest_first_page(query, first=first, after=after, time_field="created_at")
+    posts = await posts_of(info, [r for _, r in rows])
     return PostConnection(
-        edges=[PostEdge(cursor=c, node=Post.of(r)) for c, r in rows], page_info=page
+        edges=[PostEdge(cursor=c, node=p) for (c, _), p in zip(rows, posts, strict=True)],
+        page_info=page,
     )
 
 
@@ -280,7 +300,11 @@ class CommunityGroup:
         query = PostRow.filter(group_id=self.row.id)
         if not _is_staff(info):
             query = query.filter(service.visible_to(info.context.viewer_id()))
-        return await _posts_page(query, first, after)
+        return await _posts_page(info, query, first, after)
+
+
+def _same(post: Post) -> Post:
+    return post
 
 
 def _id(value: strawberry.ID, code: str, what: str) -> uuid.UUID:
@@ -312,7 +336,7 @@ class CommunityQuery:
         if post_id is None:
             return None
         row = await PostRow.filter(service.visible_to(info.context.viewer_id()), id=post_id).first()
-        return Post.of(row) if row else None
+        return await post_of(info, row) if row else None
 
     @strawberry.field(description="Posts of the groups the signed-in member joined, newest first.")
     async def feed(
@@ -321,7 +345,7 @@ class CommunityQuery:
         viewer = info.context.viewer_id()
         if viewer is None:
             raise ClientError("UNAUTHENTICATED", "Sign in to see your feed.")
-        return await _posts_page(service.personal_feed(viewer), first, after)
+        return await _posts_page(info, service.personal_feed(viewer), first, after)
 
 
 @strawberry.input
@@ -410,23 +434,24 @@ class CommunityMutation:
 
     @strawberry.mutation(description="Post in a group you belong to: text and up to 9 images.")
     async def create_post(self, info: GqlInfo, input: CreatePostInput) -> PostResult:
-        async def work() -> PostRow:
+        async def work() -> Post:
             member_id = await info.context.acting_member_id()
-            return await service.create_post(
+            row = await service.create_post(
                 info.context.services,
                 member_id=member_id,
                 group_id=_group_id(input.group_id),
                 body=input.body,
                 image_urls=input.image_urls,
             )
+            return await post_of(info, row)
 
-        return await outcome(work(), Post.of)
+        return await outcome(work(), _same)
 
     @strawberry.mutation(description="Ask the weekly authentication quiz (the group's owner).")
     async def create_quiz(self, info: GqlInfo, input: CreateQuizInput) -> PostResult:
-        async def work() -> PostRow:
+        async def work() -> Post:
             member_id = await info.context.acting_member_id()
-            return await service.create_post(
+            row = await service.create_post(
                 info.context.services,
                 member_id=member_id,
                 group_id=_group_id(input.group_id),
@@ -434,34 +459,37 @@ class CommunityMutation:
                 image_urls=input.image_urls,
                 quiz_question=input.question,
             )
+            return await post_of(info, row)
 
-        return await outcome(work(), Post.of)
+        return await outcome(work(), _same)
 
     @strawberry.mutation(description="Answer a quiz: once, before the answer is revealed.")
     async def answer_quiz(self, info: GqlInfo, input: QuizVerdictInput) -> PostResult:
-        async def work() -> PostRow:
+        async def work() -> Post:
             member_id = await info.context.acting_member_id()
-            return await service.answer_quiz(
+            row = await service.answer_quiz(
                 info.context.services,
                 member_id=member_id,
                 post_id=_post_id(input.post_id),
                 verdict=QuizVerdict(input.verdict),
             )
+            return await post_of(info, row)
 
-        return await outcome(work(), Post.of)
+        return await outcome(work(), _same)
 
     @strawberry.mutation(description="Reveal a quiz's verdict; correct answers earn points.")
     async def reveal_quiz(self, info: GqlInfo, input: QuizVerdictInput) -> PostResult:
-        async def work() -> PostRow:
+        async def work() -> Post:
             member_id = await info.context.acting_member_id()
-            return await service.reveal_quiz(
+            row = await service.reveal_quiz(
                 info.context.services,
                 member_id=member_id,
                 post_id=_post_id(input.post_id),
                 verdict=QuizVerdict(input.verdict),
             )
+            return await post_of(info, row)
 
-        return await outcome(work(), Post.of)
+        return await outcome(work(), _same)
 
     @strawberry.mutation(description="Comment on a post in a group you belong to.")
     async def comment_on_post(self, info: GqlInfo, input: CommentOnPostInput) -> CommentResult:
@@ -478,23 +506,27 @@ class CommunityMutation:
 
     @strawberry.mutation(description="Like a post (liking twice counts once).")
     async def like_post(self, info: GqlInfo, input: LikePostInput) -> PostResult:
-        async def work() -> PostRow:
+        async def work() -> Post:
             member_id = await info.context.acting_member_id()
-            return await service.like_post(
+            row = await service.like_post(
                 info.context.services, member_id=member_id, post_id=_post_id(input.post_id)
             )
+            _likes(info).prime(row.id, True, force=True)  # over what this request read before
+            return await post_of(info, row)
 
-        return await outcome(work(), Post.of)
+        return await outcome(work(), _same)
 
     @strawberry.mutation(description="Take a like back.")
     async def unlike_post(self, info: GqlInfo, input: LikePostInput) -> PostResult:
-        async def work() -> PostRow:
+        async def work() -> Post:
             member_id = await info.context.acting_member_id()
-            return await service.unlike_post(
+            row = await service.unlike_post(
                 info.context.services, member_id=member_id, post_id=_post_id(input.post_id)
             )
+            _likes(info).prime(row.id, False, force=True)  # over what this request read before
+            return await post_of(info, row)
 
-        return await outcome(work(), Post.of)
+        return await outcome(work(), _same)
 
     @strawberry.mutation(description="Report a post to the moderators, once.")
     async def report_post(self, info: GqlInfo, input: ReportPostInput) -> ReportResult:
