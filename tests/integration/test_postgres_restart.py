@@ -3,6 +3,7 @@ its own (the pool replaces the dead connections)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import time
@@ -38,7 +39,9 @@ def _restart_postgres() -> None:
 async def test_the_service_recovers_after_postgres_restarts(client: httpx.AsyncClient) -> None:
     _, token = await new_member(client, "13900000001")
     assert (await gql(client, op("MemberCentre"), token=token))["data"]["me"]
-    _restart_postgres()
+    # In a thread: the app's event loop keeps running while PostgreSQL goes down and
+    # comes back, as a server's does.
+    await asyncio.to_thread(_restart_postgres)
     answers: list[Any] = []
     for _ in range(3):
         response = await client.post(
