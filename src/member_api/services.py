@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,6 +17,7 @@ from member_api.auth.passwords import PasswordHasher
 from member_api.auth.sessions import SessionService
 from member_api.auth.throttle import LoginThrottle
 from member_api.auth.tokens import TokenService
+from member_api.bounded import Bounded
 from member_api.cache import CacheAside, create_cache
 from member_api.clock import Clock, SystemClock
 from member_api.graphql.persisted import PersistedQueries
@@ -44,15 +44,9 @@ class Services:
     metrics: Metrics
     persisted: PersistedQueries
     # (member, business date) pairs this process has seen recorded as active days.
-    active_days: OrderedDict[tuple[uuid.UUID, date], None] = field(default_factory=OrderedDict)
-
-    def seen_active(self, member_id: uuid.UUID, day: date) -> bool:
-        return (member_id, day) in self.active_days
-
-    def note_active(self, member_id: uuid.UUID, day: date) -> None:
-        self.active_days[(member_id, day)] = None
-        if len(self.active_days) > ACTIVE_DAYS_REMEMBERED:
-            self.active_days.popitem(last=False)
+    active_days: Bounded[tuple[uuid.UUID, date], bool] = field(
+        default_factory=lambda: Bounded(ACTIVE_DAYS_REMEMBERED)
+    )
 
     async def cached(
         self, cache_key: str, compute: Callable[[], Awaitable[Any]], *, ttl: int

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
@@ -13,11 +12,12 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from member_api.bounded import Bounded
 from member_api.clock import Clock
 from member_api.errors import NotAuthenticated
 
 ALGORITHM = "EdDSA"
-VERIFIED_TOKENS = 4096  # signatures remembered, oldest forgotten first
+VERIFIED_TOKENS = 4096  # signatures remembered, least recently used forgotten first
 SubjectKind = Literal["member", "staff"]
 
 
@@ -51,8 +51,8 @@ class TokenService:
         self._audiences = audiences
         self.ttl_seconds = ttl_seconds
         self._clock = clock
-        self._verified: OrderedDict[tuple[str, SubjectKind], tuple[int, int, AccessClaims]] = (
-            OrderedDict()
+        self._verified: Bounded[tuple[str, SubjectKind], tuple[int, int, AccessClaims]] = Bounded(
+            VERIFIED_TOKENS
         )
 
     def issue(self, subject_id: uuid.UUID, kind: SubjectKind, roles: tuple[str, ...] = ()) -> str:
@@ -78,13 +78,11 @@ class TokenService:
         known = self._verified.get((token, kind))
         if known is None:
             known = self._check_signature(token, kind)
-            self._verified[(token, kind)] = known
-            if len(self._verified) > VERIFIED_TOKENS:
-                self._verified.popitem(last=False)
+            self._verified.put((token, kind), known)
         expires, not_before, claims = known
         now = int(self._clock.now().timestamp())
         if expires <= now:
-            self._verified.pop((token, kind), None)
+            self._verified.forget((token, kind))
             raise NotAuthenticated("TOKEN_EXPIRED", "The access token has expired.")
         if not_before > now + 30:
             raise NotAuthenticated("INVALID_TOKEN", "The access token is not valid yet.")

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from graphql import GraphQLError, OperationDefinitionNode, parse, print_ast
 from strawberry.extensions import SchemaExtension
+
+from member_api.bounded import Bounded
 
 logger = logging.getLogger(__name__)
 LEARNED_MAX = 1_000
@@ -31,7 +32,7 @@ class PersistedQueries:
         self.only_registered = only_registered
         self.registered: dict[str, str] = {}  # hash -> text
         self.names: dict[str, str] = {}  # hash -> operation name
-        self._learned: OrderedDict[str, str] = OrderedDict()
+        self._learned: Bounded[str, str] = Bounded(LEARNED_MAX)
 
     def register_document(self, source: str) -> int:
         """Register each named operation of a document; returns how many."""
@@ -55,18 +56,12 @@ class PersistedQueries:
         found = self.registered.get(digest)
         if found is not None:
             return found
-        learned = self._learned.get(digest)
-        if learned is not None:
-            self._learned.move_to_end(digest)
-        return learned
+        return self._learned.get(digest)
 
     def learn(self, digest: str, text: str) -> None:
         if digest in self.registered:
             return
-        self._learned[digest] = text
-        self._learned.move_to_end(digest)
-        while len(self._learned) > LEARNED_MAX:
-            self._learned.popitem(last=False)
+        self._learned.put(digest, text)
 
 
 def _error(message: str, code: str) -> GraphQLError:

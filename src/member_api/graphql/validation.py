@@ -7,7 +7,6 @@ already maps to one document.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,9 +14,11 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
+from member_api.bounded import Bounded
+
 MAX_ENTRIES = 512
 
-_validated: OrderedDict[tuple[Any, ...], list[GraphQLError]] = OrderedDict()
+_validated: Bounded[tuple[Any, ...], list[GraphQLError]] = Bounded(MAX_ENTRIES)
 
 
 class ValidationCache(SchemaExtension):
@@ -34,10 +35,6 @@ class ValidationCache(SchemaExtension):
             errors = validate_document(
                 context.schema._schema, context.graphql_document, context.validation_rules
             )
-            _validated[key] = errors
-            if len(_validated) > MAX_ENTRIES:
-                _validated.popitem(last=False)
-        elif errors is not None:
-            _validated.move_to_end(key)
+            _validated.put(key, errors)
         context.pre_execution_errors = errors
         yield

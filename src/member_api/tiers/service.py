@@ -93,10 +93,10 @@ async def upgrade_if_earned(services: Services, member: Member, *, reference: st
 async def record_activity(services: Services, member_id: uuid.UUID) -> None:
     """Mark today active for the member; the first action of a day may earn a tier."""
     day = today(services)
-    if services.seen_active(member_id, day):
+    if (member_id, day) in services.active_days:
         return  # recorded already: no need to ask the database again
     marked = await mark_active(member_id, day)
-    services.note_active(member_id, day)
+    services.active_days.put((member_id, day), True)
     if not marked:
         return
     async with in_transaction():
