@@ -14,6 +14,7 @@ import socket
 import uuid
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -83,8 +84,15 @@ def need_tools(*commands: str) -> None:
 
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[str]:
+    with migrated_postgres_database("member_api_test") as url:
+        yield url
+
+
+@contextmanager
+def migrated_postgres_database(prefix: str) -> Iterator[str]:
+    """A new PostgreSQL database, migrated; dropped afterwards."""
     need_service("PostgreSQL", POSTGRES_ADMIN_URL)
-    name = f"member_api_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = urlsplit(POSTGRES_ADMIN_URL)
     url = admin._replace(path=f"/{name}").geturl()
 
@@ -104,8 +112,10 @@ def postgres_database() -> Iterator[str]:
             await conn.close()
 
     run_in_own_loop(create())
-    yield url
-    run_in_own_loop(drop())
+    try:
+        yield url
+    finally:
+        run_in_own_loop(drop())
 
 
 async def _truncate_postgres(url: str) -> None:

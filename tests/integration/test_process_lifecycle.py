@@ -22,14 +22,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
 import pytest
 
-from member_api import db
-from tests.conftest import POSTGRES_ADMIN_URL, need_service, run_in_own_loop
+from tests.conftest import migrated_postgres_database
 
 REDEEM = """mutation($input: RedeemRewardInput!) {
   redeemReward(input: $input) { __typename ... on Redemption { id } ... on Error { code } }
@@ -49,29 +47,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[str]:
-    need_service("PostgreSQL", POSTGRES_ADMIN_URL)
-    name = f"member_api_life_{uuid.uuid4().hex[:10]}"
-    url = urlsplit(POSTGRES_ADMIN_URL)._replace(path=f"/{name}").geturl()
-
-    async def create() -> None:
-        conn = await asyncpg.connect(POSTGRES_ADMIN_URL)
-        try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-        await db.migrate(url)
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(POSTGRES_ADMIN_URL)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
-    run_in_own_loop(create())
-    yield url
-    run_in_own_loop(drop())
+def database() -> Iterator[str]:
+    with migrated_postgres_database("member_api_life") as url:
+        yield url
 
 
 @dataclass
