@@ -26,7 +26,7 @@ from member_api.graphql.context import GqlInfo
 from member_api.graphql.errors import AnyError, ClientError
 from member_api.graphql.ids import parse_id
 from member_api.graphql.pagination import PageInfo, newest_first_page
-from member_api.graphql.results import outcome
+from member_api.graphql.results import outcome, outcome_as_is
 from member_api.staff.domain import StaffRole
 
 
@@ -175,10 +175,7 @@ async def _moderate(
         )
         return await post_of(info, row) if isinstance(row, PostRow) else Comment.of(row)
 
-    def show(shown: Post | Comment) -> Post | Comment:
-        return shown
-
-    return await outcome(work(), show)
+    return await outcome_as_is(work())
 
 
 @strawberry.type

@@ -23,7 +23,7 @@ from member_api.graphql.context import GqlInfo
 from member_api.graphql.errors import AnyError, ClientError
 from member_api.graphql.ids import parse_id
 from member_api.graphql.pagination import PageInfo, newest_first_page
-from member_api.graphql.results import outcome
+from member_api.graphql.results import outcome, outcome_as_is
 from member_api.members.models import Member
 from member_api.tiers.gql import Tier
 from member_api.tiers.rules import TierCode as TierCodeValue
@@ -303,10 +303,6 @@ class CommunityGroup:
         return await _posts_page(info, query, first, after)
 
 
-def _same(post: Post) -> Post:
-    return post
-
-
 def _id(value: strawberry.ID, code: str, what: str) -> uuid.UUID:
     return parse_id(value, code=code, what=what)
 
@@ -445,7 +441,7 @@ class CommunityMutation:
             )
             return await post_of(info, row)
 
-        return await outcome(work(), _same)
+        return await outcome_as_is(work())
 
     @strawberry.mutation(description="Ask the weekly authentication quiz (the group's owner).")
     async def create_quiz(self, info: GqlInfo, input: CreateQuizInput) -> PostResult:
@@ -461,7 +457,7 @@ class CommunityMutation:
             )
             return await post_of(info, row)
 
-        return await outcome(work(), _same)
+        return await outcome_as_is(work())
 
     @strawberry.mutation(description="Answer a quiz: once, before the answer is revealed.")
     async def answer_quiz(self, info: GqlInfo, input: QuizVerdictInput) -> PostResult:
@@ -475,7 +471,7 @@ class CommunityMutation:
             )
             return await post_of(info, row)
 
-        return await outcome(work(), _same)
+        return await outcome_as_is(work())
 
     @strawberry.mutation(description="Reveal a quiz's verdict; correct answers earn points.")
     async def reveal_quiz(self, info: GqlInfo, input: QuizVerdictInput) -> PostResult:
@@ -489,7 +485,7 @@ class CommunityMutation:
             )
             return await post_of(info, row)
 
-        return await outcome(work(), _same)
+        return await outcome_as_is(work())
 
     @strawberry.mutation(description="Comment on a post in a group you belong to.")
     async def comment_on_post(self, info: GqlInfo, input: CommentOnPostInput) -> CommentResult:
@@ -514,7 +510,7 @@ class CommunityMutation:
             _likes(info).prime(row.id, True, force=True)  # over what this request read before
             return await post_of(info, row)
 
-        return await outcome(work(), _same)
+        return await outcome_as_is(work())
 
     @strawberry.mutation(description="Take a like back.")
     async def unlike_post(self, info: GqlInfo, input: LikePostInput) -> PostResult:
@@ -526,7 +522,7 @@ class CommunityMutation:
             _likes(info).prime(row.id, False, force=True)  # over what this request read before
             return await post_of(info, row)
 
-        return await outcome(work(), _same)
+        return await outcome_as_is(work())
 
     @strawberry.mutation(description="Report a post to the moderators, once.")
     async def report_post(self, info: GqlInfo, input: ReportPostInput) -> ReportResult:
