@@ -8,7 +8,7 @@ import random
 import uuid
 from collections import Counter
 from collections.abc import Awaitable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
@@ -35,6 +35,13 @@ AMOUNTS_YUAN = (99, 450, 1_200, 3_000, 8_500, 9_000, 25_000, 60_000)
 @pytest.fixture
 def backend() -> str:
     return "postgres"
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    # Mid-month: on the first business day of a month, members who join that day have
+    # one month of activity to average, too little for Silver, and no tier would change.
+    return FrozenClock(datetime(2026, 11, 18, 4, 0, tzinfo=UTC))
 
 
 async def gather_limited(calls: list[Awaitable[T]], limit: int = 8) -> list[T]:
