@@ -19,5 +19,8 @@ ENV PATH=/opt/venv/bin:$PATH \
 WORKDIR /app
 USER member-api
 EXPOSE 8000
-HEALTHCHECK --interval=15s --timeout=3s CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz').status != 200)"
+# Ready = database and cache reachable, asked on the port the server was given; the
+# start period covers migrations on a first start.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=90s --retries=3 \
+  CMD ["member-api", "healthcheck"]
 CMD ["sh", "-c", "member-api migrate && exec member-api serve"]

@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist); a module stays on one, so its servers start once.
+TEST_WORKERS ?= 2
 
-.PHONY: run test lint format install migrate seed schema migrations bench clean
+.PHONY: run test lint format install migrate seed schema operations graphiql-assets migrations bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,7 +25,7 @@ run: install
 
 ## Lint, type-check and the whole test suite.
 test: lint
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check src tests bench
@@ -43,6 +45,14 @@ seed: install
 ## Regenerate schema/*.graphql after a GraphQL change.
 schema: install
 	$(BIN)/member-api export-schema
+
+## The clients' operations shipped in the package (and the image) for persisted queries.
+operations: install
+	$(BIN)/member-api persisted-queries --write src/member_api/graphql/operations.json
+
+## Refetch GraphiQL's browser files from npm (versions pinned in the script).
+graphiql-assets:
+	tools/fetch-graphiql-assets
 
 ## Load the main operations on PostgreSQL + Redis against a bare starlette baseline (needs wrk).
 bench: install

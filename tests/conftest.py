@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 import asyncpg
 import httpx
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from redis import asyncio as aioredis
 from tortoise import Tortoise
 
@@ -30,15 +32,38 @@ from member_api import db
 from member_api.app import create_app
 from member_api.cache import NAMESPACE
 from member_api.clock import FrozenClock
+from member_api.services import Services
 from member_api.settings import Settings
 from tests.stubs import PlatformStub, platform_stub
+
+# Shared machines vary threefold in speed: property tests are judged on what they
+# find, never on how long an example took to draw or run.
+hypothesis_settings.register_profile(
+    "suite", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("suite")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("MEMBER_API_SHARED", ROOT.parent / "shared"))
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"
 )
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _redis_url_of_this_worker(url: str) -> str:
+    """Each pytest-xdist worker flushes its own Redis database (gw0 the given one, gw1
+    the one below it, ...), so parallel tests never empty each other's keys."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    parts = urlsplit(url)
+    if not worker.startswith("gw") or not parts.path.strip("/").isdigit():
+        return url
+    database = int(parts.path.strip("/")) - int(worker[2:])
+    if database < 0:
+        raise RuntimeError(f"too many test workers for the Redis databases below {url}")
+    return parts._replace(path=f"/{database}").geturl()
+
+
+REDIS_URL = _redis_url_of_this_worker(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
 REQUIRE_SERVICES = os.environ.get("MEMBER_API_REQUIRE_SERVICES") == "1"
 T = TypeVar("T")
 
@@ -89,8 +114,8 @@ def postgres_database() -> Iterator[str]:
 
 
 @contextmanager
-def migrated_postgres_database(prefix: str) -> Iterator[str]:
-    """A new PostgreSQL database, migrated; dropped afterwards."""
+def migrated_postgres_database(prefix: str, *, target: str | None = None) -> Iterator[str]:
+    """A new PostgreSQL database, migrated (up to `target` if given); dropped afterwards."""
     need_service("PostgreSQL", POSTGRES_ADMIN_URL)
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = urlsplit(POSTGRES_ADMIN_URL)
@@ -102,7 +127,7 @@ def migrated_postgres_database(prefix: str) -> Iterator[str]:
             await conn.execute(f'CREATE DATABASE "{name}"')
         finally:
             await conn.close()
-        await db.migrate(url)
+        await db.migrate(url, target=target)
 
     async def drop() -> None:
         conn = await asyncpg.connect(POSTGRES_ADMIN_URL)
@@ -158,12 +183,20 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated once per test process; each test gets a copy of it."""
+    path = tmp_path_factory.mktemp("template") / "member-api.sqlite3"
+    run_in_own_loop(db.migrate(f"sqlite://{path}"))
+    return path
+
+
 @pytest.fixture
 async def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
     if backend == "sqlite":
-        url = f"sqlite://{tmp_path / 'member-api.sqlite3'}"
-        await db.migrate(url)
-        return url
+        path = tmp_path / "member-api.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite://{path}"
     url = str(request.getfixturevalue("postgres_database"))
     await _truncate_postgres(url)
     return url
@@ -216,6 +249,13 @@ async def app(
     application = create_app(settings, clock=clock, miniprogram_transport=miniprogram_transport)
     async with application.router.lifespan_context(application):
         yield application
+
+
+@pytest.fixture
+def services(app: Any) -> Services:
+    """The running app's services, for tests that call the service layer directly."""
+    found: Services = app.state.services
+    return found
 
 
 @pytest.fixture

@@ -16,16 +16,20 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise import connections
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from member_api import db
+from member_api.background.runs import refresh_job_metrics
+from member_api.background.worker import in_process_queue
 from member_api.cache import cache_ping
 from member_api.clock import Clock
 from member_api.commerce.http import commerce_webhook
+from member_api.graphql import graphiql
 from member_api.graphql.schema import schemas
 from member_api.graphql.view import GraphQLEndpoint
 from member_api.logs import install_request_id_factory, reset_request_id, set_request_id
 from member_api.provenance import http as provenance_http
-from member_api.services import Services, build_services
+from member_api.services import Services, build_services, load_persisted_queries
 from member_api.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -63,6 +67,7 @@ class RequestIdMiddleware:
 _ROUTE_GROUPS = (
     ("/admin/graphql", "/admin/graphql"),
     ("/graphql", "/graphql"),
+    ("/graphiql/", "/graphiql/static"),
     ("/p/", "/p/{public_id}"),
     ("/provenance/", "/provenance"),
     ("/hooks/", "/hooks/commerce"),
@@ -86,6 +91,7 @@ async def metrics_page(request: Request) -> Response:
     token = services.settings.metrics_token
     if token and request.headers.get("authorization", "") != f"Bearer {token}":
         return PlainTextResponse("metrics need the bearer token\n", status_code=401)
+    await refresh_job_metrics(services)
     return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
@@ -185,17 +191,22 @@ def create_app(
 ) -> Starlette:
     settings = settings or Settings.from_env()
     settings.check_safe_for_environment()
+    persisted_queries = load_persisted_queries(settings)
     install_request_id_factory()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         services = build_services(
-            settings, clock=clock, miniprogram_transport=miniprogram_transport
+            settings,
+            clock=clock,
+            miniprogram_transport=miniprogram_transport,
+            persisted_queries=persisted_queries,
         )
         app.state.services = services
         await db.init_orm(settings.database_url, global_fallback=True)
         try:
-            yield
+            async with in_process_queue(settings, services):
+                yield
         finally:
             await services.aclose()
             await db.close_orm()
@@ -205,12 +216,10 @@ def create_app(
         Route(
             "/graphql",
             GraphQLEndpoint(member_schema, audience="member", graphiql=settings.graphiql),
-            methods=["GET", "POST"],
         ),
         Route(
             "/admin/graphql",
             GraphQLEndpoint(admin_schema, audience="staff", graphiql=settings.graphiql),
-            methods=["GET", "POST"],
         ),
         Route("/hooks/commerce", commerce_webhook, methods=["POST"]),
         Route("/p/{public_id}", provenance_http.scan_page, methods=["GET"]),
@@ -222,7 +231,12 @@ def create_app(
         Route("/readyz", readyz),
         Route("/.well-known/jwks.json", jwks),
     ]
+    if settings.graphiql:
+        routes.append(graphiql.route())
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
+    # Outermost: behind a trusted reverse proxy, the client is X-Forwarded-For's last
+    # untrusted address, so per-address limits and logs see members, not the proxy.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
     return app

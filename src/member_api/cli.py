@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import dataclasses
 import getpass
 import json
 import os
@@ -11,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from member_api import db
 from member_api.errors import DomainError
@@ -24,31 +27,30 @@ def _settings() -> Settings:
     return settings
 
 
-async def _with_orm_and_services(settings: Settings, work: str, **kwargs: object) -> None:
+async def _seed_demo(settings: Settings, *, if_empty: bool) -> str:
     from member_api import seed
-    from member_api.services import build_services
+    from member_api.services import open_services
+
+    async with open_services(settings) as services:
+        if if_empty and not await seed.database_is_empty():
+            said = "database has members already; demo data not seeded"
+        else:
+            await seed.seed_demo(services)
+            said = "demo data seeded"
+        lines = [said] + [
+            f"demo item of {item.owner_phone}: {item.brand} {item.model}, {item.url}"
+            for item in await seed.demo_items(services)
+        ]
+        return "\n".join(lines)
+
+
+async def _create_staff(settings: Settings, username: str, password: str, roles: list[str]) -> str:
+    from member_api.services import open_services
     from member_api.staff import service as staff
 
-    await db.init_orm(settings.database_url)
-    services = build_services(settings)
-    try:
-        if work == "seed-demo":
-            if kwargs.get("if_empty") and not await seed.database_is_empty():
-                print("database has members already; demo data not seeded")
-                return
-            await seed.seed_demo(services)
-            print("demo data seeded")
-        elif work == "create-staff":
-            user = await staff.create_staff(
-                services,
-                username=str(kwargs["username"]),
-                password=str(kwargs["password"]),
-                roles=list(kwargs["roles"]),  # type: ignore[call-overload]
-            )
-            print(f"staff user {user.username} created with roles {user.roles}")
-    finally:
-        await services.aclose()
-        await db.close_orm()
+    async with open_services(settings) as services:
+        user = await staff.create_staff(services, username=username, password=password, roles=roles)
+        return f"staff user {user.username} created with roles {user.roles}"
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -57,13 +59,18 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from member_api.app import create_app
 
     settings = _settings()
+    if args.port and not os.environ.get("PUBLIC_BASE_URL"):
+        # QR codes and share links point at the port actually served.
+        settings = dataclasses.replace(
+            settings, port=args.port, public_base_url=f"http://127.0.0.1:{args.port}"
+        )
     settings.check_safe_for_environment()
     uvicorn.run(
         create_app(settings),
         host=args.host or settings.host,
         port=args.port or settings.port,
         log_config=None,
-        proxy_headers=True,
+        proxy_headers=False,  # the app reads them itself, from TRUSTED_PROXIES only
         timeout_graceful_shutdown=20,
     )
     return 0
@@ -86,21 +93,13 @@ def _cmd_makemigrations(args: argparse.Namespace) -> int:
 
 
 def _cmd_seed_demo(args: argparse.Namespace) -> int:
-    asyncio.run(_with_orm_and_services(_settings(), "seed-demo", if_empty=args.if_empty))
+    print(asyncio.run(_seed_demo(_settings(), if_empty=args.if_empty)))
     return 0
 
 
 def _cmd_create_staff(args: argparse.Namespace) -> int:
     password = os.environ.get("STAFF_PASSWORD") or getpass.getpass("Password: ")
-    asyncio.run(
-        _with_orm_and_services(
-            _settings(),
-            "create-staff",
-            username=args.username,
-            password=password,
-            roles=args.role,
-        )
-    )
+    print(asyncio.run(_create_staff(_settings(), args.username, password, list(args.role))))
     return 0
 
 
@@ -111,64 +110,87 @@ def _as_of(value: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from exc
 
 
-async def _run_job(settings: Settings, job: str, as_of: date) -> str:
-    from member_api.points.service import expire_points
-    from member_api.services import build_services
-    from member_api.tiers.review import run_review, send_downgrade_warnings
-
-    await db.init_orm(settings.database_url)
-    services = build_services(settings)
-    try:
-        if job == "tier-review":
-            report = await run_review(services, as_of)
-            return (
-                f"review {report.review_date}: {report.reviewed} reviewed, {report.changed} changed"
-            )
-        if job == "expire-points":
-            expired = await expire_points(services, as_of)
-            return f"points expiry as of {as_of}: {expired} lot(s) expired"
-        warned = await send_downgrade_warnings(services, as_of)
-        return f"downgrade warnings as of {as_of}: {warned} sent"
-    finally:
-        await services.aclose()
-        await db.close_orm()
-
-
 def _cmd_job(args: argparse.Namespace) -> int:
-    print(asyncio.run(_run_job(_settings(), args.job, args.as_of)))
+    from member_api.business_calendar import business_today
+    from member_api.clock import SystemClock
+    from member_api.jobs import run_job
+
+    as_of = args.as_of or business_today(SystemClock())
+    bar = _progress_bar if sys.stderr.isatty() else None
+    report = asyncio.run(
+        run_job(
+            _settings(),
+            args.job,
+            as_of,
+            dry_run=args.dry_run,
+            wait=not args.no_wait,
+            progress=bar,
+        )
+    )
+    if bar is not None:
+        print(file=sys.stderr)
+    print(report.summary)
+    shown = report.details[:DETAIL_LINES]
+    for line in shown:
+        print(f"  {line}")
+    if len(report.details) > len(shown):
+        print(f"  ... and {len(report.details) - len(shown)} more")
     return 0
 
 
-async def _provenance(settings: Settings, action: str, item: str | None) -> tuple[int, str]:
-    from member_api.provenance import bundle, log, service
-    from member_api.services import build_services
+DETAIL_LINES = 200
 
-    await db.init_orm(settings.database_url)
-    services = build_services(settings)
-    try:
-        key = service.log_key(services)
-        if action == "verify":
-            findings = await log.audit(key)
-            if findings:
-                return 1, "\n".join(f"FAIL: {f.problem}" for f in findings)
-            latest = await log.latest_checkpoint()
-            size = latest.size if latest else 0
-            return 0, f"OK: {size} log entries match every signed checkpoint of {key.origin}"
-        found = await service.item_by_public_id(str(item))
-        return 0, json.dumps(await bundle.export(key, found), ensure_ascii=False, indent=2)
-    finally:
-        await services.aclose()
-        await db.close_orm()
+
+def _progress_bar(run: Any) -> None:
+    total = max(1, run.chunks_total)
+    filled = 30 * run.chunks_done // total
+    print(
+        f"\r[{'#' * filled}{'.' * (30 - filled)}] {run.chunks_done}/{run.chunks_total} chunks, "
+        f"{run.processed} processed, {run.errors} error(s)",
+        end="",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    from member_api.background.worker import run_worker
+
+    asyncio.run(run_worker(_settings(), max_async_tasks=args.tasks))
+    return 0
+
+
+def _cmd_scheduler(args: argparse.Namespace) -> int:
+    from member_api.background.worker import run_scheduler
+
+    asyncio.run(run_scheduler(_settings()))
+    return 0
+
+
+async def _verify_log(settings: Settings) -> tuple[bool, str]:
+    from member_api.provenance.jobs import verify_log
+    from member_api.services import open_services
+
+    async with open_services(settings) as services:
+        return await verify_log(services)
+
+
+async def _export_bundle(settings: Settings, public_id: str) -> str:
+    from member_api.provenance.jobs import export_bundle
+    from member_api.services import open_services
+
+    async with open_services(settings) as services:
+        return await export_bundle(services, public_id)
 
 
 def _cmd_provenance_verify(args: argparse.Namespace) -> int:
-    code, text = asyncio.run(_provenance(_settings(), "verify", None))
-    print(text, file=sys.stderr if code else sys.stdout)
-    return code
+    ok, text = asyncio.run(_verify_log(_settings()))
+    print(text, file=sys.stdout if ok else sys.stderr)
+    return 0 if ok else 1
 
 
 def _cmd_provenance_export(args: argparse.Namespace) -> int:
-    _, text = asyncio.run(_provenance(_settings(), "export", args.item))
+    text = asyncio.run(_export_bundle(_settings(), args.item))
     if args.out:
         Path(args.out).write_text(text + "\n", encoding="utf-8")
         print(f"wrote {args.out}")
@@ -192,23 +214,107 @@ def _cmd_provenance_verify_bundle(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _deliver_outbox(settings: Settings, limit: int) -> str:
+    from member_api.outbox.service import delivery_pass
+    from member_api.services import open_services
+
+    async with open_services(settings) as services:
+        outcomes = await delivery_pass(services, now=services.clock.now(), limit=limit)
+        attempted = sum(outcomes.values())
+        parts = ", ".join(f"{o.value.lower()} {n}" for o, n in sorted(outcomes.items()))
+        return f"{attempted} messages attempted" + (f": {parts}" if parts else "")
+
+
+def _cmd_outbox_deliver(args: argparse.Namespace) -> int:
+    print(asyncio.run(_deliver_outbox(_settings(), args.limit)))
+    return 0
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from exc
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
 def _cmd_persisted_queries(args: argparse.Namespace) -> int:
     from member_api.graphql.persisted import PersistedQueries
 
     store = PersistedQueries()
     store.register_directory(Path(args.directory))
+    if args.write:
+        text = json.dumps(store.manifest(), indent=1, ensure_ascii=False, sort_keys=True)
+        Path(args.write).write_text(text + "\n", encoding="utf-8")
+        print(f"wrote {len(store.registered)} operations to {args.write}")
+        return 0
     print(json.dumps(store.names, indent=2, sort_keys=True))
     return 0
 
 
-def _cmd_export_schema(args: argparse.Namespace) -> int:
-    from member_api.graphql.schema import admin_schema, member_schema, sdl
+def _cmd_healthcheck(args: argparse.Namespace) -> int:
+    """Exit 0 when the server on this machine answers /readyz with 200 (the container's
+    health check): database and cache reachable, on the port the server was given."""
+    import httpx
 
-    out = Path(args.directory)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "schema.graphql").write_text(sdl(member_schema), encoding="utf-8")
-    (out / "admin.graphql").write_text(sdl(admin_schema), encoding="utf-8")
-    print(f"wrote {out / 'schema.graphql'} and {out / 'admin.graphql'}")
+    port = args.port or _port_from_env()
+    url = f"http://127.0.0.1:{port}/readyz"
+    try:
+        response = httpx.get(url, timeout=args.timeout)
+    except httpx.HTTPError as exc:
+        print(f"not ready: {url}: {type(exc).__name__}", file=sys.stderr)
+        return 1
+    if response.status_code != 200:
+        print(f"not ready: {url}: {response.status_code} {response.text[:200]}", file=sys.stderr)
+        return 1
+    print("ready")
+    return 0
+
+
+def _port_from_env() -> int:
+    value = os.environ.get("PORT", "") or "8000"
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise SettingsError(f"PORT must be a port number, got {value!r}")
+    return int(value)
+
+
+def _cmd_make_keys(args: argparse.Namespace) -> int:
+    """Fresh keys and secrets for a production deployment, as an env file."""
+    import secrets
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    def pem() -> str:
+        text = (
+            Ed25519PrivateKey.generate()
+            .private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+            .decode()
+        )
+        return text.strip().replace("\n", "\\n")
+
+    print("# member-api production keys; keep this file secret.")
+    print(f'JWT_PRIVATE_KEY="{pem()}"')
+    print(f'PROVENANCE_PRIVATE_KEY="{pem()}"')
+    print(f"DATA_KEY={base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}")
+    print(f"COMMERCE_WEBHOOK_SECRET={secrets.token_urlsafe(32)}")
+    print(f"METRICS_TOKEN={secrets.token_urlsafe(24)}")
+    print(f"POSTGRES_PASSWORD={secrets.token_urlsafe(24)}")
+    print(f"RABBITMQ_PASSWORD={secrets.token_urlsafe(24)}")
+    return 0
+
+
+def _cmd_export_schema(args: argparse.Namespace) -> int:
+    from member_api.graphql.schema import export_sdl
+
+    member, admin = export_sdl(Path(args.directory))
+    print(f"wrote {member} and {admin}")
     return 0
 
 
@@ -222,6 +328,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=_cmd_serve)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(handler=_cmd_migrate)
+
+    worker = sub.add_parser("worker", help="run tasks from the broker (BROKER_URL)")
+    worker.add_argument("--tasks", type=int, default=8, help="tasks run at once")
+    worker.set_defaults(handler=_cmd_worker)
+    sub.add_parser(
+        "scheduler", help="fire the scheduled jobs (JOB_SCHEDULES); replicas fire each once"
+    ).set_defaults(handler=_cmd_scheduler)
 
     make = sub.add_parser("makemigrations", help="write a migration for model changes")
     make.add_argument("--name", default=None)
@@ -255,8 +368,24 @@ def build_parser() -> argparse.ArgumentParser:
     expire = job_sub.add_parser(
         "expire-points", help="expire points whose date has come; safe to rerun"
     )
-    for job in (review, warnings, expire):
-        job.add_argument("--as-of", type=_as_of, required=True, metavar="YYYY-MM-DD")
+    quiz = job_sub.add_parser(
+        "weekly-quiz",
+        help="reveal past weeks' quizzes, finish their payouts, open this week's; safe to rerun",
+    )
+    for job in (review, warnings, expire, quiz):
+        job.add_argument(
+            "--as-of",
+            type=_as_of,
+            default=None,
+            metavar="YYYY-MM-DD",
+            help="the business date to run as of: today (the default) or earlier",
+        )
+        job.add_argument(
+            "--dry-run", action="store_true", help="show what it would change; change nothing"
+        )
+        job.add_argument(
+            "--no-wait", action="store_true", help="with a broker: send the chunks, do not wait"
+        )
         job.set_defaults(handler=_cmd_job)
 
     provenance = sub.add_parser("provenance", help="the transparency log of item histories")
@@ -267,7 +396,9 @@ def build_parser() -> argparse.ArgumentParser:
     prov_export = prov_sub.add_parser(
         "export", help="write an item's evidence bundle (events, proofs, checkpoint)"
     )
-    prov_export.add_argument("item", help="the item's public id")
+    prov_export.add_argument(
+        "item", help="the item's public id or its QR link (an id that begins with - goes after --)"
+    )
     prov_export.add_argument("--out", default=None, help="a file (default: standard output)")
     prov_export.set_defaults(handler=_cmd_provenance_export)
     prov_check = prov_sub.add_parser(
@@ -279,11 +410,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     prov_check.set_defaults(handler=_cmd_provenance_verify_bundle)
 
+    outbox = sub.add_parser("outbox", help="messages that leave the service")
+    outbox_sub = outbox.add_subparsers(dest="outbox_command", required=True)
+    deliver = outbox_sub.add_parser(
+        "deliver", help="one delivery pass: send the messages that are due; safe to rerun"
+    )
+    deliver.add_argument("--limit", type=_positive, default=100, help="at most this many")
+    deliver.set_defaults(handler=_cmd_outbox_deliver)
+
     manifest = sub.add_parser(
         "persisted-queries", help="print the hashes of the clients' operations (the manifest)"
     )
     manifest.add_argument("--directory", default="../shared/clients")
+    manifest.add_argument(
+        "--write",
+        default=None,
+        metavar="FILE",
+        help="write the manifest (names, hashes, texts) that the package ships",
+    )
     manifest.set_defaults(handler=_cmd_persisted_queries)
+
+    health = sub.add_parser(
+        "healthcheck", help="exit 0 if the local server is ready (/readyz on PORT)"
+    )
+    health.add_argument("--port", type=int, default=None, help="default: PORT, else 8000")
+    health.add_argument("--timeout", type=float, default=3.0)
+    health.set_defaults(handler=_cmd_healthcheck)
+
+    sub.add_parser(
+        "make-keys", help="print fresh production keys and secrets as an env file"
+    ).set_defaults(handler=_cmd_make_keys)
 
     export = sub.add_parser("export-schema", help="write schema/schema.graphql and admin.graphql")
     export.add_argument("--directory", default="schema")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import asyncpg  # type: ignore[import-untyped]
 from tortoise import Tortoise
@@ -33,6 +37,8 @@ MODEL_MODULES = [
     "member_api.tasks.models",
     "member_api.community.models",
     "member_api.provenance.models",
+    "member_api.background.models",
+    "member_api.outbox.models",
 ]
 MIGRATIONS_MODULE = "migrations"
 POOL_SIZE = 20
@@ -127,12 +133,66 @@ async def close_orm() -> None:
     await Tortoise.close_connections()
 
 
-async def migrate(database_url: str) -> None:
-    """Apply every committed migration that the database has not seen yet."""
+async def migrate(database_url: str, *, target: str | None = None) -> None:
+    """Apply every committed migration that the database has not seen yet.
+
+    `target` (a migration's name, such as "0012_weekly_quiz") stops there instead.
+    """
     ensure_sqlite_directory(database_url)
     _forget_compiled_queries()
-    await run_migrations(config=tortoise_config(database_url))
-    await Tortoise.close_connections()
+    async with _migration_lock(database_url):
+        await run_migrations(
+            config=tortoise_config(database_url), target=f"models.{target}" if target else None
+        )
+        await Tortoise.close_connections()
+
+
+# Any fixed number: the PostgreSQL advisory lock that migrating processes queue on.
+MIGRATION_LOCK_KEY = 0x6D656D62
+
+
+@asynccontextmanager
+async def _migration_lock(database_url: str) -> AsyncIterator[None]:
+    """One migrating process at a time, so containers starting together take turns.
+
+    On PostgreSQL an advisory lock held by a connection of its own (freed if the
+    process dies); on SQLite an exclusive lock on a file beside the database.
+    """
+    url = normalise_database_url(database_url)
+    if url.startswith("postgres://"):
+        credentials = expand_db_url(url)["credentials"]
+        conn = await asyncpg.connect(
+            host=credentials["host"],
+            port=credentials["port"],
+            user=credentials["user"],
+            password=credentials.get("password"),
+            database=credentials["database"],
+            ssl=credentials.get("ssl"),
+        )
+        try:
+            await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+            try:
+                yield
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
+        finally:
+            await conn.close()
+        return
+    path = url.removeprefix("sqlite://").split("?", 1)[0]
+    if not url.startswith("sqlite://") or ":memory:" in path:
+        yield
+        return
+    handle = await asyncio.to_thread(_locked_file, f"{path}.migrate-lock")
+    try:
+        yield
+    finally:
+        handle.close()  # closing the file releases the lock
+
+
+def _locked_file(path: str) -> IO[str]:
+    handle = open(path, "a")  # noqa: SIM115 - held open for as long as the lock is
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    return handle
 
 
 async def pending_model_changes() -> list[Any]:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from member_api.error_codes import ErrorCode
+
 
 class DomainError(Exception):
     """A business rule said no. `code` is stable; clients switch on it."""
 
     kind = "domain"
 
-    def __init__(self, code: str, message: str, *, field: str | None = None) -> None:
+    def __init__(self, code: ErrorCode, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -38,7 +40,7 @@ class NotFound(DomainError):
 class RateLimited(DomainError):
     kind = "rate_limited"
 
-    def __init__(self, code: str, message: str, *, retry_after_seconds: int) -> None:
+    def __init__(self, code: ErrorCode, message: str, *, retry_after_seconds: int) -> None:
         super().__init__(code, message)
         self.retry_after_seconds = retry_after_seconds
 

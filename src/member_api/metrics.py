@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -98,6 +98,48 @@ class Metrics:
             "member_api_http_responses",
             "HTTP responses by route and status class",
             ["route", "status"],
+            registry=self.registry,
+        )
+        self.outbox_sent = Counter(
+            "member_api_outbox_sent",
+            "Outbox messages a gateway accepted, by channel",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.outbox_failed_attempts = Counter(
+            "member_api_outbox_failed_attempts",
+            "Outbox delivery attempts that failed (each retry counts), by channel",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.outbox_dead = Counter(
+            "member_api_outbox_dead",
+            "Outbox messages given up on after their last attempt, by channel",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.outbox_pending = Gauge(
+            "member_api_outbox_pending",
+            "Outbox messages waiting to be sent, by channel (as of the last delivery pass)",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.job_chunks = Gauge(
+            "member_api_job_chunks",
+            "Chunks of each job's latest run, by state (as of the last scrape)",
+            ["job", "state"],
+            registry=self.registry,
+        )
+        self.job_processed = Gauge(
+            "member_api_job_processed",
+            "Members (or lots, quizzes) handled by each job's latest run",
+            ["job"],
+            registry=self.registry,
+        )
+        self.job_errors = Gauge(
+            "member_api_job_errors",
+            "Failed chunk attempts of each job's latest run",
+            ["job"],
             registry=self.registry,
         )
         self.registry.register(_PoolCollector())

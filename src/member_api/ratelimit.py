@@ -11,6 +11,7 @@ from aiocache.backends.redis import RedisBackend
 
 from member_api.cache import key
 from member_api.clock import Clock
+from member_api.error_codes import RequestErrorCode
 from member_api.errors import RateLimited
 
 logger = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ async def spend(cache: Any, clock: Clock, budgets: list[Budget]) -> None:
                 else f"{window} seconds"
             )
             raise RateLimited(
-                "RATE_LIMITED",
+                RequestErrorCode.RATE_LIMITED,
                 f"At most {budget.limit} {budget.what} in {span}; try again in {retry} s.",
                 retry_after_seconds=retry,
             )

@@ -1,4 +1,8 @@
-"""Demo data for `make run`: one member per tier, reached through real events."""
+"""Demo data for `make run`: one member per tier, reached through real events.
+
+README.md's "Demo data" section describes what each demo member holds; a test holds the
+two together, so a change here changes the README in the same commit.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,12 @@ import logging
 import uuid
 from datetime import timedelta
 
+from member_api.business_calendar import business_date
 from member_api.checkin.service import check_in
 from member_api.clock import FrozenClock
 from member_api.commerce.domain import CommerceEventIn, EventType
 from member_api.commerce.service import apply_event
+from member_api.community import quiz as community_quiz
 from member_api.community import service as community
 from member_api.community.domain import QuizVerdict
 from member_api.events.service import create_event, record_attendance
@@ -22,13 +28,14 @@ from member_api.points import ledger
 from member_api.points.domain import Reason
 from member_api.provenance import service as provenance
 from member_api.provenance.domain import EventKind
-from member_api.rewards.service import RewardDraft, RewardKind, create_reward
+from member_api.provenance.models import Item
+from member_api.rewards.domain import RewardDraft, RewardKind
+from member_api.rewards.service import create_reward
 from member_api.services import Services
 from member_api.staff import service as staff
 from member_api.staff.domain import StaffRole
 from member_api.tasks.service import share_authentication
 from member_api.tiers import service as tiers
-from member_api.tiers.domain import business_date
 from member_api.tiers.rules import TierCode
 
 logger = logging.getLogger(__name__)
@@ -37,13 +44,15 @@ DEMO_MEMBER_PASSWORD = "demo-pass-1"
 DEMO_STAFF_PASSWORD = "demo-staff-1"
 JOINED_DAYS_AGO = 120
 
-# phone, display name, paid orders in yuan (oldest first), offline events attended
+# phone, display name, paid orders in yuan (oldest first), offline events attended,
+# completed consignments (each earns carbon credits)
 DEMO_MEMBERS = [
-    ("13800000003", "金卡 Wang", [9_000, 9_500, 8_800], 0),
-    ("13800000001", "新客 Lin", [300], 0),  # referred by Wang: Wang's successful referral
-    ("13800000002", "银卡 Chen", [1_200, 800, 1_500], 0),
-    ("13800000004", "钻石 Zhao", [15_000, 12_000, 18_000, 16_000], 2),
-    ("13800000005", "黑钻 Sun", [40_000, 45_000, 38_000, 42_000], 2),
+    ("13800000003", "金卡 Wang", [9_000, 9_500, 8_800], 0, 1),
+    # Referred by Wang (Wang's successful referral); one order short of Silver.
+    ("13800000001", "新客 Lin", [2_800, 600], 0, 1),
+    ("13800000002", "银卡 Chen", [1_200, 800, 1_500], 0, 2),
+    ("13800000004", "钻石 Zhao", [15_000, 12_000, 18_000, 16_000], 2, 3),
+    ("13800000005", "黑钻 Sun", [40_000, 45_000, 38_000, 42_000], 2, 4),
 ]
 
 
@@ -62,7 +71,7 @@ async def seed_demo(services: Services) -> None:
     # The demo members joined four months ago; registration happens at that time.
     joined = dataclasses.replace(services, clock=FrozenClock(now - timedelta(days=JOINED_DAYS_AGO)))
     referral_code = None
-    for phone, name, orders, events in DEMO_MEMBERS:
+    for phone, name, orders, events, consignments in DEMO_MEMBERS:
         await members.register(
             joined,
             phone=phone,
@@ -73,9 +82,9 @@ async def seed_demo(services: Services) -> None:
         member = await Member.get(phone_index=members.phone_index(services, phone))
         if phone == "13800000003":
             referral_code = member.referral_code
-        if phone != "13800000001":
-            await _activity(member.id, services, days=JOINED_DAYS_AGO)
+        await _activity(member.id, services, days=JOINED_DAYS_AGO)
         await _orders(services, member.id, orders, phone)
+        await _consignments(services, member.id, consignments, phone)
         for n in range(events):
             attended = business_date(now - timedelta(days=30 * (n + 1)))
             await record_attendance(
@@ -178,15 +187,16 @@ async def _community(services: Services) -> None:
                 post_id=post.id,
                 body="Thanks, useful!",
             )
-    quiz = await community.create_post(
+    quiz = await community_quiz.create_quiz(
         services,
         member_id=await member_id("13800000004"),
         group_id=groups["bag-study-club"],
         body="每周一鉴 Weekly quiz: this Birkin 30 came in last week.",
         image_urls=["https://img.example.com/quiz/birkin-30-front.jpg"],
-        quiz_question="Genuine or counterfeit?",
+        question="Genuine or counterfeit?",
+        verdict=QuizVerdict.GENUINE,
     )
-    await community.answer_quiz(
+    await community_quiz.answer_quiz(
         services,
         member_id=await member_id("13800000003"),
         post_id=quiz.id,
@@ -194,20 +204,46 @@ async def _community(services: Services) -> None:
     )
 
 
+# Every demo member owns one item (owner's phone, brand, model, category, GTIN, serial).
 DEMO_ITEMS = [
     ("13800000005", "Hermès", "Birkin 30 Togo", "BAG", "3760000000000", "HB30-7781"),
     ("13800000004", "Rolex", "Daytona 116500LN", "WATCH", None, None),
     ("13800000003", "Chanel", "Classic Flap Medium", "BAG", None, None),
+    ("13800000002", "Gucci", "Ophidia GG Card Case", "ACCESSORY", None, None),
+    ("13800000001", "Louis Vuitton", "Pochette Accessoires Monogram", "BAG", None, None),
 ]
+COPIED_TAG = "13800000003"  # the owner of the item whose tag was copied: scanned in two cities
+
+
+@dataclasses.dataclass(frozen=True)
+class DemoItem:
+    owner_phone: str
+    brand: str
+    model: str
+    public_id: str
+    url: str
+
+
+async def demo_items(services: Services) -> list[DemoItem]:
+    """The items the demo members own now, by phone number (none before seeding)."""
+    found = []
+    for phone in sorted(phone for phone, *_ in DEMO_MEMBERS):
+        owner = await Member.get_or_none(phone_index=members.phone_index(services, phone))
+        if owner is None:
+            continue
+        for item in await Item.filter(owner_id=owner.id).order_by("created_at", "id"):
+            url = provenance.public_url(services, item.public_id)
+            found.append(DemoItem(phone, item.brand, item.model, item.public_id, url))
+    return found
 
 
 async def _provenance(services: Services, staff_ids: dict[StaffRole, uuid.UUID]) -> None:
-    """Items with full histories owned by demo members; the last one's tag was copied."""
+    """Items with full histories owned by demo members; one item's tag was copied."""
     now = services.clock.now()
     authenticator = staff_ids[StaffRole.AUTHENTICATOR]
     operator = staff_ids[StaffRole.OPERATOR]
     digest = "sha256:" + hashlib.sha256(b"demo authentication report").hexdigest()
-    items = []
+    items = {}
     for n, (phone, brand, model, category, gtin, serial) in enumerate(DEMO_ITEMS):
         owner = await Member.get(phone_index=members.phone_index(services, phone))
         item = await provenance.register_item(
@@ -243,8 +279,8 @@ async def _provenance(services: Services, staff_ids: dict[StaffRole, uuid.UUID])
                 details=details,
                 new_owner_id=owner.id if kind is EventKind.SALE else None,
             )
-        items.append(item)
-    copied = items[-1]
+        items[phone] = item
+    copied = items[COPIED_TAG]
     for hours, city in ((3, "Shanghai"), (2, "Beijing")):
         at = dataclasses.replace(services, clock=FrozenClock(now - timedelta(hours=hours)))
         await provenance.record_scan(at, copied, city=city, address=None)
@@ -326,6 +362,21 @@ async def _activity(member_id: uuid.UUID, services: Services, *, days: int) -> N
         day = today - timedelta(days=back)
         if day.weekday() in (0, 2, 5):
             await mark_active(member_id, day)
+
+
+async def _consignments(services: Services, member_id: uuid.UUID, count: int, tag: str) -> None:
+    """Consignments completed over the last months, reported as the consignment system does."""
+    now = services.clock.now()
+    for n in range(count):
+        event = CommerceEventIn(
+            event_id=f"demo-consignment-{tag}-{n + 1}",
+            type=EventType.CONSIGNMENT_COMPLETED,
+            occurred_at=now - timedelta(days=15 + 20 * (count - n)),
+            member_id=member_id,
+            amount_fen=(2_000 + 1_000 * n) * 100,
+            consignment_id=f"demo-consignment-{tag}-{n + 1}",
+        )
+        await apply_event(services, event, source="seed")
 
 
 async def _orders(services: Services, member_id: uuid.UUID, amounts: list[int], tag: str) -> None:

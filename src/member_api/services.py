@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from member_api import db
 from member_api.auth.miniprogram import MiniProgramClient
 from member_api.auth.passwords import PasswordHasher
 from member_api.auth.sessions import SessionService
@@ -20,10 +22,12 @@ from member_api.auth.tokens import TokenService
 from member_api.bounded import Bounded
 from member_api.cache import CacheAside, create_cache
 from member_api.clock import Clock, SystemClock
+from member_api.graphql import persisted
 from member_api.graphql.persisted import PersistedQueries
 from member_api.metrics import Metrics
+from member_api.outbox.channels import OutboxClients
 from member_api.protect import DataProtector
-from member_api.settings import Settings
+from member_api.settings import Settings, SettingsError
 
 logger = logging.getLogger(__name__)
 ACTIVE_DAYS_REMEMBERED = 10_000
@@ -43,6 +47,7 @@ class Services:
     cache_aside: CacheAside
     metrics: Metrics
     persisted: PersistedQueries
+    outbox: OutboxClients
     # (member, business date) pairs this process has seen recorded as active days.
     active_days: Bounded[tuple[uuid.UUID, date], bool] = field(
         default_factory=lambda: Bounded(ACTIVE_DAYS_REMEMBERED)
@@ -55,14 +60,38 @@ class Services:
 
     async def aclose(self) -> None:
         await self.miniprogram.aclose()
+        await self.outbox.aclose()
         await self.cache.close()
 
 
-def _persisted(settings: Settings) -> PersistedQueries:
+def load_persisted_queries(
+    settings: Settings, *, manifest: Path = persisted.MANIFEST
+) -> PersistedQueries:
+    """The shipped manifest's operations, and those of PERSISTED_QUERIES_DIR if set.
+
+    Refuses to run registered operations only with none registered: every request
+    would be refused.
+    """
     store = PersistedQueries(only_registered=settings.persisted_queries_only)
+    if manifest.is_file():
+        try:
+            store.register_manifest(manifest)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise SettingsError(
+                f"the persisted-query manifest {manifest} is broken: {exc}"
+            ) from exc
     if settings.persisted_queries_dir:
-        count = store.register_directory(Path(settings.persisted_queries_dir))
-        logger.info("%d client operations registered as persisted queries", count)
+        directory = Path(settings.persisted_queries_dir)
+        if not directory.is_dir():
+            raise SettingsError(f"PERSISTED_QUERIES_DIR: {directory} is not a directory")
+        store.register_directory(directory)
+    if settings.persisted_queries_only and not store.registered:
+        raise SettingsError(
+            "PERSISTED_QUERIES_ONLY is on but no operation is registered "
+            f"(no {manifest.name} in the package, no PERSISTED_QUERIES_DIR): "
+            "every request would be refused"
+        )
+    logger.info("%d client operations registered as persisted queries", len(store.registered))
     return store
 
 
@@ -71,6 +100,7 @@ def build_services(
     *,
     clock: Clock | None = None,
     miniprogram_transport: httpx.AsyncBaseTransport | None = None,
+    persisted_queries: PersistedQueries | None = None,
 ) -> Services:
     clock = clock or SystemClock()
     cache = create_cache(settings.cache_url)
@@ -83,11 +113,12 @@ def build_services(
         ttl_seconds=settings.access_token_ttl_seconds,
         clock=clock,
     )
+    protector = DataProtector(settings.data_key)
     return Services(
         settings=settings,
         clock=clock,
         cache=cache,
-        protector=DataProtector(settings.data_key),
+        protector=protector,
         passwords=PasswordHasher(
             memory_kib=settings.password_hash_memory_kib,
             time_cost=settings.password_hash_time_cost,
@@ -101,6 +132,7 @@ def build_services(
             max_per_subject=settings.login_max_failures_per_phone,
             max_per_address=settings.login_max_failures_per_address,
             window_seconds=settings.login_failure_window_seconds,
+            digest=lambda text: protector.blind_index(text, context="login-failures"),
         ),
         miniprogram=MiniProgramClient(
             base_url=settings.miniprogram_base_url,
@@ -111,5 +143,18 @@ def build_services(
         ),
         cache_aside=CacheAside(cache, on_read=metrics.cache.labels),
         metrics=metrics,
-        persisted=_persisted(settings),
+        persisted=persisted_queries or load_persisted_queries(settings),
+        outbox=OutboxClients(settings),
     )
+
+
+@asynccontextmanager
+async def open_services(settings: Settings) -> AsyncIterator[Services]:
+    """The ORM and the services for a command or a job run outside the server."""
+    await db.init_orm(settings.database_url)
+    services = build_services(settings)
+    try:
+        yield services
+    finally:
+        await services.aclose()
+        await db.close_orm()

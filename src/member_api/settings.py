@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
+import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from member_api.badges.domain import BadgeRules
 from member_api.community.domain import CommunityRules
 from member_api.points.domain import PointsRules
 from member_api.provenance.domain import CloneRules
+from member_api.rights.domain import RightsRules
 from member_api.tasks.domain import TaskRules
 from member_api.tiers.rules import TierRules
 
@@ -47,6 +51,8 @@ def _raw_public(key: Ed25519PrivateKey) -> bytes:
 def _load_signing_key(pem: str | None, name: str = "JWT_PRIVATE_KEY") -> Ed25519PrivateKey | None:
     if not pem:
         return None
+    # An env file holds one line per variable: accept the PEM's newlines written as \n.
+    pem = pem.strip().replace("\\n", "\n")
     try:
         key = serialization.load_pem_private_key(pem.encode(), password=None)
     except ValueError as exc:
@@ -66,13 +72,6 @@ def _load_data_key(value: str | None) -> bytes | None:
     if len(raw) != 32:
         raise SettingsError("DATA_KEY must decode to 32 bytes")
     return raw
-
-
-def _tier_rules(path: str | None) -> TierRules:
-    try:
-        return TierRules.from_file(path)
-    except (OSError, ValueError) as exc:
-        raise SettingsError(f"TIER_RULES_FILE: {exc}") from exc
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -108,11 +107,172 @@ def _default_clients_dir() -> str:
     return str(candidate) if candidate.is_dir() else ""
 
 
+DEFAULT_SCHEDULES = {
+    "expire-points": "5 0 * * *",
+    "downgrade-warnings": "15 0 * * *",
+    "tier-review": "30 0 1 1,4,7,10 *",
+    "weekly-quiz": "10 0 * * 1",
+}
+
+
+def _schedules(value: str | None) -> tuple[tuple[str, str], ...]:
+    """JOB_SCHEDULES: JSON of job name to cron line, over the defaults ("" switches off)."""
+    schedules = dict(DEFAULT_SCHEDULES)
+    if value:
+        try:
+            given = json.loads(value)
+        except ValueError as exc:
+            raise SettingsError("JOB_SCHEDULES must be JSON: {job: cron line}") from exc
+        if not isinstance(given, dict):
+            raise SettingsError("JOB_SCHEDULES must be a JSON object: {job: cron line}")
+        for job, line in given.items():
+            if job not in DEFAULT_SCHEDULES:
+                raise SettingsError(
+                    f"JOB_SCHEDULES: no job {job!r} (jobs: {', '.join(DEFAULT_SCHEDULES)})"
+                )
+            if not isinstance(line, str) or (line and len(line.split()) != 5):
+                raise SettingsError(f"JOB_SCHEDULES: {job}'s cron line needs five fields")
+            schedules[job] = line
+    return tuple((job, line) for job, line in schedules.items() if line)
+
+
+def _proxies(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    """TRUSTED_PROXIES: addresses or networks (comma-separated), or "*" for any."""
+    proxies = _words(value, default)
+    for proxy in proxies:
+        if proxy == "*":
+            continue
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError as exc:
+            raise SettingsError(
+                f"TRUSTED_PROXIES: {proxy!r} is not an address or a network"
+            ) from exc
+    return proxies
+
+
 def _words(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
     """A comma-separated list; unset keeps the default, empty means none."""
     if value is None:
         return default
     return tuple(word.strip() for word in value.split(",") if word.strip())
+
+
+# The sections of RULES_FILE: each holds one area's rules and fills one Settings field.
+RULE_SECTIONS: dict[str, tuple[str, Callable[[Any], object]]] = {
+    "tiers": ("tier_rules", TierRules.from_mapping),
+    "points": ("points_rules", PointsRules.from_mapping),
+    "tasks": ("task_rules", TaskRules.from_mapping),
+    "community": ("community_rules", CommunityRules.from_mapping),
+    "rights": ("rights_rules", RightsRules.from_mapping),
+    "badges": ("badge_rules", BadgeRules.from_mapping),
+}
+# Variables that set one rule each, over RULES_FILE.
+_RULE_VARIABLES: dict[str, dict[str, str]] = {
+    "points": {"POINTS_PER_YUAN": "points_per_yuan", "POINTS_EXPIRY_MONTHS": "expiry_months"},
+    "tasks": {
+        "NEW_MEMBER_TASK_DAYS": "new_member_days",
+        "NEW_MEMBER_TASK_INTERACTIONS": "new_member_interactions",
+        "WELCOME_POINTS": "welcome_points",
+    },
+    "community": {
+        "REPORT_THRESHOLD": "report_threshold",
+        "REWARDED_POSTS_PER_DAY": "rewarded_posts_per_day",
+        "POSTS_PER_WINDOW": "posts_per_window",
+        "COMMENTS_PER_WINDOW": "comments_per_window",
+        "RATE_WINDOW_SECONDS": "rate_window_seconds",
+    },
+}
+
+
+def _json_file(path: str, name: str) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SettingsError(f"{name}: {exc}") from exc
+
+
+def _rule_sections(env: Mapping[str, str]) -> dict[str, Any]:
+    sections: dict[str, Any] = {}
+    path = env.get("RULES_FILE")
+    if path:
+        data = _json_file(path, "RULES_FILE")
+        if not isinstance(data, dict):
+            raise SettingsError("RULES_FILE must hold a JSON object with a section per area")
+        unknown = sorted(set(data) - set(RULE_SECTIONS))
+        if unknown:
+            raise SettingsError(
+                f"RULES_FILE: unknown section(s) {', '.join(unknown)} "
+                f"(known: {', '.join(RULE_SECTIONS)})"
+            )
+        sections.update(data)
+    tier_path = env.get("TIER_RULES_FILE")
+    if tier_path:
+        if "tiers" in sections:
+            raise SettingsError("give tier rules in TIER_RULES_FILE or RULES_FILE, not both")
+        sections["tiers"] = _json_file(tier_path, "TIER_RULES_FILE")
+    for section, variables in _RULE_VARIABLES.items():
+        given: dict[str, object] = {
+            key: _int(env, name, 0) for name, key in variables.items() if env.get(name)
+        }
+        if section == "community" and env.get("BANNED_WORDS") is not None:
+            given["banned_words"] = list(_words(env.get("BANNED_WORDS"), ()))
+        if given:
+            base = sections.get(section, {})
+            sections[section] = {**base, **given} if isinstance(base, dict) else base
+    return sections
+
+
+def read_rules(env: Mapping[str, str]) -> dict[str, Any]:
+    """The business rules by Settings field: DOMAIN.md's defaults, overridden by the
+    sections of RULES_FILE (TIER_RULES_FILE may hold the tier section), then by the
+    variables that set a single rule."""
+    sections = _rule_sections(env)
+    rules: dict[str, Any] = {}
+    for section, (field_name, from_mapping) in RULE_SECTIONS.items():
+        try:
+            rules[field_name] = from_mapping(sections.get(section, {}))
+        except ValueError as exc:
+            raise SettingsError(f"rules ({section}): {exc}") from exc
+    return rules
+
+
+def _outbox_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "outbox_max_attempts": _int(env, "OUTBOX_MAX_ATTEMPTS", 8),
+        "outbox_backoff_base_seconds": _float(env, "OUTBOX_BACKOFF_BASE_SECONDS", 30.0),
+        "outbox_backoff_cap_seconds": _float(env, "OUTBOX_BACKOFF_CAP_SECONDS", 3600.0),
+        "outbox_timeout_seconds": _float(env, "OUTBOX_TIMEOUT_SECONDS", 10.0),
+        "outbox_lease_seconds": _float(env, "OUTBOX_LEASE_SECONDS", 60.0),
+        "outbox_push_url": env.get("OUTBOX_PUSH_URL", ""),
+        "outbox_push_token": env.get("OUTBOX_PUSH_TOKEN", ""),
+        "outbox_wechat_base_url": env.get("OUTBOX_WECHAT_BASE_URL", ""),
+        "outbox_sms_url": env.get("OUTBOX_SMS_URL", ""),
+        "outbox_sms_token": env.get("OUTBOX_SMS_TOKEN", ""),
+        "outbox_webhook_url": env.get("OUTBOX_WEBHOOK_URL", ""),
+        "outbox_webhook_secret": env.get("OUTBOX_WEBHOOK_SECRET", ""),
+    }
+    if values["outbox_max_attempts"] < 1:
+        raise SettingsError("OUTBOX_MAX_ATTEMPTS must be at least 1")
+    base, cap = values["outbox_backoff_base_seconds"], values["outbox_backoff_cap_seconds"]
+    if base <= 0 or cap < base:
+        raise SettingsError(
+            "OUTBOX_BACKOFF_BASE_SECONDS must be positive and OUTBOX_BACKOFF_CAP_SECONDS "
+            "at least as long"
+        )
+    if values["outbox_lease_seconds"] <= values["outbox_timeout_seconds"]:
+        raise SettingsError(
+            "OUTBOX_LEASE_SECONDS must be longer than OUTBOX_TIMEOUT_SECONDS: a claim that "
+            "ran out while its request was still waiting would let another deliverer "
+            "send the message again"
+        )
+    if values["outbox_webhook_url"] and not values["outbox_webhook_secret"]:
+        raise SettingsError("OUTBOX_WEBHOOK_URL needs OUTBOX_WEBHOOK_SECRET to sign with")
+    return values
+
+
+# A webhook secret shorter than this is guessable; production refuses it.
+MIN_WEBHOOK_SECRET_CHARS = 32
 
 
 @dataclass(frozen=True)
@@ -155,6 +315,20 @@ class Settings:
     requests_per_address: int = 1200
     request_window_seconds: int = 60
     metrics_token: str = field(default="", repr=False)
+    # The task queue: RabbitMQ (amqp://...) for `member-api worker` processes; empty runs
+    # background work inside each server process.
+    broker_url: str = field(default="", repr=False)
+    # The exchange and the prefix of the queues on the broker.
+    broker_queue: str = "member-api"
+    # How long a chunk stays with the process that took it before another may take over
+    # (longer than any chunk takes: a live worker's chunk is never taken from it).
+    job_chunk_lease_seconds: int = 600
+    # Cron lines (in the business time zone) of the scheduled jobs; "" switches one off.
+    job_schedules: tuple[tuple[str, str], ...] = ()
+    # With no broker, the server process also runs the scheduler (`make run`).
+    run_scheduler: bool = False
+    # Reverse proxies whose X-Forwarded-For is believed: addresses or networks, or "*".
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1",)
     # Where the public provenance pages live (printed in QR codes and share links).
     public_base_url: str = "http://127.0.0.1:8000"
     # The transparency log of item histories: its name (the checkpoints' origin line)
@@ -170,9 +344,25 @@ class Settings:
     points_rules: PointsRules = field(default_factory=PointsRules)
     task_rules: TaskRules = field(default_factory=TaskRules)
     community_rules: CommunityRules = field(default_factory=CommunityRules)
+    rights_rules: RightsRules = field(default_factory=RightsRules)
+    badge_rules: BadgeRules = field(default_factory=BadgeRules)
     carbon_credits_per_consignment: int = 10
     aml_single_order_above_fen: int = 5_000_000
     aml_monthly_total_above_fen: int = 20_000_000
+
+    # The outbox: retries, and each channel's gateway (an empty URL turns it off).
+    outbox_max_attempts: int = 8
+    outbox_backoff_base_seconds: float = 30.0
+    outbox_backoff_cap_seconds: float = 3600.0
+    outbox_timeout_seconds: float = 10.0
+    outbox_lease_seconds: float = 60.0
+    outbox_push_url: str = ""
+    outbox_push_token: str = field(default="", repr=False)
+    outbox_wechat_base_url: str = ""
+    outbox_sms_url: str = ""
+    outbox_sms_token: str = field(default="", repr=False)
+    outbox_webhook_url: str = ""
+    outbox_webhook_secret: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         if not self.signing_key_id:
@@ -192,7 +382,8 @@ class Settings:
     def provenance_origin(self) -> str:
         if self.provenance_log_name:
             return self.provenance_log_name
-        host = urlsplit(self.public_base_url).netloc or "localhost"
+        # The host without a port: the log keeps its name when the server moves port.
+        host = urlsplit(self.public_base_url).hostname or "localhost"
         return f"{host}/provenance"
 
     @property
@@ -203,30 +394,55 @@ class Settings:
     def uses_development_data_key(self) -> bool:
         return self.data_key == _DEV_DATA_KEY
 
-    def check_safe_for_environment(self) -> None:
-        """Refuse to run in production with development secrets."""
-        if not self.is_production:
-            return
+    def production_problems(self) -> list[str]:
+        """Every setting production cannot run without, each with how to fix it."""
+        problems = []
         if self.uses_development_signing_key:
-            raise SettingsError(
-                "production needs JWT_PRIVATE_KEY (an Ed25519 PEM key); "
-                "the development signing key is refused"
+            problems.append(
+                "JWT_PRIVATE_KEY: an Ed25519 PEM key of your own "
+                "(the development signing key is refused)"
             )
         if self.uses_development_data_key:
-            raise SettingsError(
-                "production needs DATA_KEY (32 random bytes, base64); "
-                "the development data key is refused"
+            problems.append(
+                "DATA_KEY: 32 random bytes, base64 (the development data key is refused)"
             )
-        if self.commerce_webhook_secret == "dev-commerce-secret":
-            raise SettingsError("production needs its own COMMERCE_WEBHOOK_SECRET")
-        if self.miniprogram_app_secret == "dev-app-secret":
-            raise SettingsError("production needs MINIPROGRAM_APP_SECRET")
         if self.uses_development_log_key:
-            raise SettingsError(
-                "production needs PROVENANCE_PRIVATE_KEY (an Ed25519 PEM key for the log)"
+            problems.append(
+                "PROVENANCE_PRIVATE_KEY: an Ed25519 PEM key for the provenance log "
+                "(the development log key is refused)"
             )
+        secret = self.commerce_webhook_secret
+        if secret == "dev-commerce-secret" or len(secret) < MIN_WEBHOOK_SECRET_CHARS:
+            problems.append(
+                f"COMMERCE_WEBHOOK_SECRET: at least {MIN_WEBHOOK_SECRET_CHARS} characters, "
+                "shared with the commerce systems (without it every webhook is refused)"
+            )
+        if self.miniprogram_app_id in ("", "dev-app-id"):
+            problems.append("MINIPROGRAM_APP_ID: the mini-program's AppID from its platform")
+        if self.miniprogram_app_secret in ("", "dev-app-secret"):
+            problems.append("MINIPROGRAM_APP_SECRET: the mini-program's AppSecret")
         if not self.public_base_url.startswith("https://"):
-            raise SettingsError("production needs PUBLIC_BASE_URL starting with https://")
+            problems.append("PUBLIC_BASE_URL: the https:// address scanned QR codes and links open")
+        if not self.database_url.startswith(("postgres://", "postgresql://")):
+            problems.append(
+                "DATABASE_URL: a PostgreSQL address (postgres://...); SQLite is for development"
+            )
+        if not self.cache_url.startswith(("redis://", "rediss://")):
+            problems.append(
+                "CACHE_URL: a Redis address (redis://...); an in-memory cache is not shared "
+                "between processes, so limits and caches would disagree"
+            )
+        return problems
+
+    def check_safe_for_environment(self) -> None:
+        """Refuse to run in production without every secret and setting it needs."""
+        if not self.is_production:
+            return
+        problems = self.production_problems()
+        if problems:
+            raise SettingsError(
+                "production cannot start; set:\n" + "\n".join(f"  - {p}" for p in problems)
+            )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -246,6 +462,7 @@ class Settings:
         data_key = _load_data_key(env.get("DATA_KEY"))
         if data_key is not None:
             kwargs["data_key"] = data_key
+        kwargs.update(read_rules(env))
         production = environment == "production"
         settings = cls(
             environment=environment,  # type: ignore[arg-type]
@@ -276,7 +493,16 @@ class Settings:
             requests_per_address=_int(env, "REQUESTS_PER_ADDRESS", 1200),
             request_window_seconds=_int(env, "REQUEST_WINDOW_SECONDS", 60),
             metrics_token=env.get("METRICS_TOKEN", ""),
-            public_base_url=env.get("PUBLIC_BASE_URL", cls.public_base_url).rstrip("/"),
+            broker_url=env.get("BROKER_URL", ""),
+            broker_queue=env.get("BROKER_QUEUE", cls.broker_queue),
+            job_chunk_lease_seconds=_int(env, "JOB_CHUNK_LEASE_SECONDS", 600),
+            job_schedules=_schedules(env.get("JOB_SCHEDULES")),
+            run_scheduler=_bool(env, "RUN_SCHEDULER", not env.get("BROKER_URL")),
+            trusted_proxies=_proxies(env.get("TRUSTED_PROXIES"), cls.trusted_proxies),
+            # In development the links follow the port the server listens on.
+            public_base_url=(
+                env.get("PUBLIC_BASE_URL") or f"http://127.0.0.1:{_int(env, 'PORT', cls.port)}"
+            ).rstrip("/"),
             provenance_log_name=env.get("PROVENANCE_LOG_NAME", ""),
             clone_rules=CloneRules(
                 max_places_per_day=_int(env, "CLONE_MAX_PLACES_PER_DAY", 3),
@@ -285,27 +511,10 @@ class Settings:
             commerce_webhook_secret=env.get(
                 "COMMERCE_WEBHOOK_SECRET", "" if production else "dev-commerce-secret"
             ),
-            tier_rules=_tier_rules(env.get("TIER_RULES_FILE")),
-            points_rules=PointsRules(
-                points_per_yuan=_int(env, "POINTS_PER_YUAN", 1),
-                expiry_months=_int(env, "POINTS_EXPIRY_MONTHS", 36),
-            ),
-            task_rules=TaskRules(
-                new_member_days=_int(env, "NEW_MEMBER_TASK_DAYS", 7),
-                new_member_interactions=_int(env, "NEW_MEMBER_TASK_INTERACTIONS", 3),
-                welcome_points=_int(env, "WELCOME_POINTS", 100),
-            ),
-            community_rules=CommunityRules(
-                report_threshold=_int(env, "REPORT_THRESHOLD", 5),
-                rewarded_posts_per_day=_int(env, "REWARDED_POSTS_PER_DAY", 3),
-                posts_per_window=_int(env, "POSTS_PER_WINDOW", 5),
-                comments_per_window=_int(env, "COMMENTS_PER_WINDOW", 20),
-                rate_window_seconds=_int(env, "RATE_WINDOW_SECONDS", 600),
-                banned_words=_words(env.get("BANNED_WORDS"), CommunityRules.banned_words),
-            ),
             carbon_credits_per_consignment=_int(env, "CARBON_CREDITS_PER_CONSIGNMENT", 10),
             aml_single_order_above_fen=_int(env, "AML_SINGLE_ORDER_ABOVE_FEN", 5_000_000),
             aml_monthly_total_above_fen=_int(env, "AML_MONTHLY_TOTAL_ABOVE_FEN", 20_000_000),
+            **_outbox_settings(env),
             **kwargs,  # type: ignore[arg-type]
         )
         return settings

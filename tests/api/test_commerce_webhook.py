@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import uuid
+from typing import Any
 
 import httpx
 import pytest
 
 from member_api.clock import FrozenClock
+from member_api.commerce.domain import CommerceEventIn, EventType
 from member_api.commerce.models import CommerceEvent, MemberOrder
+from member_api.commerce.service import apply_event
 from member_api.compliance.models import AmlFlag
+from member_api.errors import InvalidInput
 from tests.commerce_support import days_ago, new_member, paid, refunded, send_event
 
 
@@ -208,3 +213,35 @@ async def test_aml_flags(client: httpx.AsyncClient, clock: FrozenClock, member_i
     assert ("SINGLE_ORDER", "big") in flags
     assert ("SINGLE_ORDER", "more") in flags
     assert flags.count(("MONTHLY_TOTAL", month)) == 1
+
+
+@pytest.mark.parametrize(
+    ("event_type", "order_id", "amount_fen", "field"),
+    [
+        (EventType.ORDER_PAID, None, 10_000, "orderId"),
+        (EventType.ORDER_PAID, "o-1", None, "amountFen"),
+        (EventType.ORDER_REFUNDED, None, 10_000, "orderId"),
+        (EventType.ORDER_REFUNDED, "o-1", None, "amountFen"),
+    ],
+)
+async def test_an_order_event_without_its_order_or_amount_is_refused(
+    app: Any,
+    clock: FrozenClock,
+    member_id: str,
+    event_type: EventType,
+    order_id: str | None,
+    amount_fen: int | None,
+    field: str,
+) -> None:
+    event = CommerceEventIn(
+        event_id="evt-incomplete",
+        type=event_type,
+        occurred_at=clock.now(),
+        member_id=uuid.UUID(member_id),
+        amount_fen=amount_fen,
+        order_id=order_id,
+    )
+    with pytest.raises(InvalidInput) as refused:
+        await apply_event(app.state.services, event, source="test")
+    assert (refused.value.code, refused.value.field) == ("MISSING_FIELD", field)
+    assert await CommerceEvent.all().count() == 0

@@ -160,3 +160,44 @@ async def test_a_document_is_validated_once_however_often_it_is_sent(
         body = await gql(client, deep)
         assert "exceeds maximum operation depth" in body["errors"][0]["message"]
     assert validated == [query, deep]
+
+
+def _fragment_bomb(levels: int, leaf: str) -> str:
+    """A short document whose fragments each spread the next twice: expanded, it would
+    hold 2**levels leaves."""
+    chain = "".join(
+        f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}\n" for i in range(levels)
+    )
+    return "query Bomb { ...F0 }\n" + chain + f"fragment F{levels} on Query {{ {leaf} }}\n"
+
+
+async def test_a_fragment_bomb_is_measured_once_per_fragment_on_both_endpoints(
+    client: httpx.AsyncClient, monkeypatch: Any
+) -> None:
+    from member_api.graphql import measure
+
+    walked: list[int] = []
+    real = measure.Measure._selections
+
+    def counting(self: measure.Measure, selections: Any) -> measure.Tally:
+        walked.append(1)
+        return real(self, selections)
+
+    monkeypatch.setattr(measure.Measure, "_selections", counting)
+    levels = 20
+    for path, an_object in (("/graphql", "me { id }"), ("/admin/graphql", "viewer { id }")):
+        for leaf, code in (
+            ("__typename", None),
+            ("a: __typename", "TOO_MANY_ALIASES"),
+            (an_object, "QUERY_TOO_COSTLY"),
+        ):
+            walked.clear()
+            document = f"# {uuid.uuid4()}\n" + _fragment_bomb(levels, leaf)
+            body = await gql(client, document, path=path)
+            # Each selection set of the document once, for validation and once for cost:
+            # never the million spreads the document expands to.
+            assert 0 < len(walked) <= 2 * document.count("{"), (path, leaf, len(walked))
+            if code is None:
+                assert body["data"] == {"__typename": "Query"}, body
+            else:
+                assert body["errors"][0]["extensions"]["code"] == code, body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import httpx
@@ -132,3 +133,105 @@ async def test_answers_are_compact_utf8(client: httpx.AsyncClient) -> None:
     assert b"\\u" not in response.content
     assert b'":' in response.content
     assert b'": ' not in response.content
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"42",
+        b'"x"',
+        b"null",
+        b"true",
+        b'{"query": "{ __typename }", "variables": {"a": "\xff"}}',
+        b'{"query": "{ __typename }", "variables": {"a": ' + b"9" * 5_000 + b"}}",
+        b'{"query": "{ __typename }", "variables": {"a": ' + b"[" * 5_000 + b"]" * 5_000 + b"}}",
+        b'{"query": "{ __typename }", "variables": {"a": "\\ud800"}}',
+        b'{"query": "{ __typename }", "operationName": 5}',
+        b'{"query": "{ __typename }", "operationName": ["a"]}',
+        b"[]",
+    ],
+)
+async def test_malformed_bodies_get_a_graphql_shaped_400(
+    client: httpx.AsyncClient, content: bytes
+) -> None:
+    for path in ("/graphql", "/admin/graphql"):
+        for accept in ("application/json", "application/graphql-response+json"):
+            response = await client.post(
+                path,
+                content=content,
+                headers={"content-type": "application/json", "accept": accept},
+            )
+            assert response.status_code == 400, (path, response.text)
+            assert response.headers["content-type"].startswith(accept)
+            error = response.json()["errors"][0]
+            assert error["message"]
+            assert error["extensions"]["code"] == "BAD_REQUEST"
+
+
+async def test_unstorable_text_is_refused_by_every_route_to_a_resolver(
+    client: httpx.AsyncClient,
+) -> None:
+    """NUL as an escape inside the document's literals or in variables; lone surrogates
+    as escapes in literals (a syntax error) or in JSON variables (a malformed body)."""
+    token = (await register(client))["accessToken"]
+    member_documents = [
+        'mutation { redeemReward(input: {rewardId: "1", quantity: 1, '
+        'idempotencyKey: "k\\u0000"}) { __typename } }',
+        'query($c: String! = "x\\u0000") { provenance(code: $c) { publicId } }',
+    ]
+    admin = 'mutation { markVoucherUsed(input: {voucherCode: "v\\u0000"}) { __typename } }'
+    for document, path in [(d, "/graphql") for d in member_documents] + [(admin, "/admin/graphql")]:
+        body = await gql(client, document, token=token, path=path)
+        assert body["data"] is None, body
+        assert body["errors"][0]["extensions"]["code"] == "INVALID_CHARACTERS", body
+    variables = {"input": {"phone": "13900000001", "password": "a\x00"}}
+    body = await gql(client, op("Login"), variables)
+    assert body["errors"][0]["extensions"]["code"] == "INVALID_CHARACTERS", body
+
+    literal = 'mutation { createPost(input: {groupId: "1", body: "hi \\ud83d"}) { __typename } }'
+    body = await gql(client, literal, token=token)
+    assert body["data"] is None
+    assert "Invalid Unicode escape" in body["errors"][0]["message"]
+    for document, variables_json in (
+        (op("CreatePost"), '{"input": {"groupId": "1", "body": "hi \\ud83d"}}'),
+        (op("Login"), '{"input": {"phone": "13900000001", "password": "\\ud800"}}'),
+    ):
+        raw = f'{{"query": {json.dumps(document)}, "variables": {variables_json}}}'
+        response = await client.post(
+            "/graphql",
+            content=raw.encode(),
+            headers={"content-type": "application/json", "authorization": f"Bearer {token}"},
+        )
+        assert response.status_code == 400, response.text
+        assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+@pytest.mark.parametrize(
+    ("method", "content_type", "content"),
+    [
+        ("PUT", "application/json", b'{"query": "{ __typename }"}'),
+        ("DELETE", "application/json", b""),
+        ("PATCH", "application/json", b"{}"),
+        ("OPTIONS", "application/json", b""),
+        ("POST", "text/plain", b"{ __typename }"),
+        ("POST", "multipart/form-data; boundary=x", b"--x--"),
+    ],
+)
+async def test_every_refusal_of_a_graphql_endpoint_is_graphql_shaped(
+    client: httpx.AsyncClient, method: str, content_type: str, content: bytes
+) -> None:
+    for path in ("/graphql", "/admin/graphql"):
+        for accept in ("application/json", "application/graphql-response+json"):
+            response = await client.request(
+                method,
+                path,
+                content=content,
+                headers={"content-type": content_type, "accept": accept},
+            )
+            assert 400 <= response.status_code < 500, (method, path, response.text)
+            assert response.headers["content-type"].startswith(accept), response.headers
+            error = response.json()["errors"][0]
+            assert error["message"]
+            assert error["extensions"]["code"]
+            if response.status_code == 405:
+                assert response.headers["allow"] == "GET, POST"

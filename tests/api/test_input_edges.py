@@ -145,3 +145,37 @@ async def test_the_review_keeps_an_upgrade_earned_on_its_date(
     assert (await Member.get(id=member_id)).tier == "SILVER"
     await run_review(services, date(2027, 1, 1))
     assert (await Member.get(id=member_id)).tier == "SILVER"
+
+
+async def test_webhook_refuses_unstorable_text_and_deep_json_typed_on_every_backend(
+    client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    """NUL and lone surrogates in any field, and JSON nested 30,000 deep: a typed 400 and
+    nothing applied, on SQLite (which would store a NUL) as on PostgreSQL (which would not)."""
+    from member_api.commerce.models import CommerceEvent
+
+    member_id, token = await new_member(client, "13900000001")
+    authentication = {
+        "eventId": "evt-auth",
+        "type": "authentication.completed",
+        "occurredAt": clock.now().isoformat(),
+        "memberId": member_id,
+        "itemPublicId": "item-1",
+    }
+    bodies = [
+        json.dumps(paid(member_id, 100, at=clock.now(), eventId="e\x00")).encode(),
+        json.dumps(paid(member_id, 100, at=clock.now(), order_id="o\x00")).encode(),
+        json.dumps({**authentication, "itemPublicId": "item\x00"}).encode(),
+        json.dumps(paid(member_id, 100, at=clock.now(), order_id="o-1")).encode()[:-1]
+        + b', "note": "\\ud800"}',
+    ]
+    for body in bodies:
+        response = await send_event(client, clock, body)
+        assert response.status_code == 400, response.text
+        assert response.json()["error"]["code"] in {"INVALID_CHARACTERS", "MALFORMED_JSON"}
+    deep = b'{"a": ' + b"[" * 30_000 + b"]" * 30_000 + b"}"
+    response = await send_event(client, clock, deep)
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "MALFORMED_JSON")
+    assert await CommerceEvent.all().count() == 0
+    balance = await gql(client, "{ me { points { balance } } }", token=token)
+    assert balance["data"]["me"]["points"]["balance"] == 0

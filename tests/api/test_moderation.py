@@ -181,17 +181,16 @@ async def test_moderators_hide_and_restore_with_a_logged_reason(
 
 
 async def test_the_weekly_quiz(client: httpx.AsyncClient, app: Any) -> None:
-    group_id, members = await group_with_members(client, app, 4)
-    owner, right, wrong, late = (token for _, token in members)
+    group_id, members = await group_with_members(client, app, 5)
+    owner, asker, right, wrong, late = (token for _, token in members)
     quiz = {
         "groupId": group_id,
-        "body": "This week: a Kelly 28",
+        "body": "This week: my Kelly 28",
         "question": "Genuine?",
         "imageUrls": ["https://img.example.com/kelly.jpg"],
     }
-    refused = await gql(client, CREATE_QUIZ, {"input": quiz}, token=right)
-    assert refused["data"]["createQuiz"]["code"] == "NOT_GROUP_OWNER"
-    post_id = (await gql(client, CREATE_QUIZ, {"input": quiz}, token=owner))["data"]["createQuiz"][
+    # Any member puts up an item of theirs; the group's first this week opens at once.
+    post_id = (await gql(client, CREATE_QUIZ, {"input": quiz}, token=asker))["data"]["createQuiz"][
         "id"
     ]
 
@@ -206,9 +205,9 @@ async def test_the_weekly_quiz(client: httpx.AsyncClient, app: Any) -> None:
     }
     assert (await answer(right, "COUNTERFEIT"))["code"] == "ALREADY_ANSWERED"
     assert (await answer(wrong, "COUNTERFEIT"))["__typename"] == "Post"
-    assert (await answer(owner, "GENUINE"))["code"] == "OWN_QUIZ"
-    assert (await answer(right, "GENUINE", "revealQuiz"))["code"] == "NOT_GROUP_OWNER"
-    revealed = await answer(owner, "GENUINE", "revealQuiz")
+    assert (await answer(asker, "GENUINE"))["code"] == "OWN_QUIZ"
+    assert (await answer(right, "GENUINE", "revealQuiz"))["code"] == "NOT_QUIZ_AUTHOR"
+    revealed = await answer(asker, "GENUINE", "revealQuiz")
     assert revealed["quiz"] == {"revealed": True, "answer": "GENUINE", "myAnswer": None}
     assert (await answer(late, "GENUINE"))["code"] == "QUIZ_REVEALED"
     assert (await answer(owner, "COUNTERFEIT", "revealQuiz"))["code"] == "QUIZ_REVEALED"
@@ -217,6 +216,56 @@ async def test_the_weekly_quiz(client: httpx.AsyncClient, app: Any) -> None:
     balance = "{ me { points { balance } } }"
     assert (await gql(client, balance, token=right))["data"]["me"]["points"]["balance"] == 10 + 20
     assert (await gql(client, balance, token=wrong))["data"]["me"]["points"]["balance"] == 10
+
+
+WEEK_OF = "query($id: ID!) { post(id: $id) { quiz { week revealed answer } } }"
+
+
+async def test_one_quiz_a_week_each_group_and_the_weekly_run_turns_them_over(
+    client: httpx.AsyncClient, app: Any, clock: FrozenClock
+) -> None:
+    from member_api.business_calendar import business_date
+    from member_api.community.quiz import run_weekly_quiz
+
+    services = app.state.services
+    group_id, members = await group_with_members(client, app, 4)
+    _, first, second, player = (token for _, token in members)
+    quiz = {"groupId": group_id, "body": "My bag", "question": "Genuine?"}
+    this_week = await gql(
+        client, CREATE_QUIZ, {"input": {**quiz, "verdict": "COUNTERFEIT"}}, token=first
+    )
+    waiting = await gql(
+        client, CREATE_QUIZ, {"input": {**quiz, "verdict": "GENUINE"}}, token=second
+    )
+    open_id = this_week["data"]["createQuiz"]["id"]
+    waiting_id = waiting["data"]["createQuiz"]["id"]
+
+    async def verdict(post_id: str, choice: str, action: str = "answerQuiz") -> dict[str, Any]:
+        body = await gql(client, ANSWER % action, {"p": post_id, "v": choice}, token=player)
+        return dict(body["data"][action])
+
+    async def quiz_of(post_id: str) -> dict[str, Any]:
+        body = await gql(client, WEEK_OF, {"id": post_id}, token=player)
+        return dict(body["data"]["post"]["quiz"])
+
+    assert (await verdict(waiting_id, "GENUINE"))["code"] == "QUIZ_NOT_OPEN"
+    assert (await quiz_of(waiting_id))["week"] is None
+    assert (await verdict(open_id, "COUNTERFEIT"))["__typename"] == "Post"
+    mismatch = await gql(client, ANSWER % "revealQuiz", {"p": open_id, "v": "GENUINE"}, token=first)
+    assert mismatch["data"]["revealQuiz"]["code"] == "QUIZ_VERDICT_MISMATCH"
+
+    clock.advance(timedelta(days=7))
+    player = (await login(client, "13900000003"))["accessToken"]  # a week on: a new session
+    today = business_date(clock.now())
+    for _ in range(2):  # a second run (another replica, a retry) changes nothing
+        run = await run_weekly_quiz(services, today=today)
+    assert (await quiz_of(open_id))["revealed"] is True
+    assert (await quiz_of(open_id))["answer"] == "COUNTERFEIT"
+    assert (await quiz_of(waiting_id))["week"] == run.week.isoformat()
+    assert run.opened == []  # the first run opened it; this one found the week taken
+    assert (await verdict(waiting_id, "GENUINE"))["__typename"] == "Post"
+    quiz_points = await LedgerEntry.filter(reason="QUIZ").values_list("delta", flat=True)
+    assert list(quiz_points) == [20]  # paid once, by the run, for the right answer
 
 
 async def test_group_health_per_week(

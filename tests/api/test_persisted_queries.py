@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -72,3 +74,60 @@ async def test_registered_only_mode_refuses_ad_hoc_queries(settings: Settings) -
             assert (await c.post("/graphql", json=by_hash)).json()["data"] == {
                 "communityGroups": []
             }
+
+
+async def test_the_shipped_manifest_serves_registered_only_mode_without_the_clients_files(
+    settings: Settings,
+) -> None:
+    """As in the image: no clients' directory, only the manifest inside the package."""
+    from member_api.app import create_app
+
+    image = dataclasses.replace(settings, persisted_queries_dir="", persisted_queries_only=True)
+    app = create_app(image)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            by_hash = {"extensions": persisted(sha(op("CommunityGroups")))}
+            answer = (await c.post("/graphql", json=by_hash)).json()
+            assert answer["data"] == {"communityGroups": []}
+
+
+def test_registered_only_mode_with_nothing_registered_refuses_to_start(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from member_api.services import load_persisted_queries
+    from member_api.settings import SettingsError
+
+    bare = dataclasses.replace(settings, persisted_queries_dir="", persisted_queries_only=True)
+    with pytest.raises(SettingsError, match="no operation is registered"):
+        load_persisted_queries(bare, manifest=tmp_path / "absent.json")
+    # Without the mode, nothing registered is merely nothing to look up.
+    open_mode = dataclasses.replace(bare, persisted_queries_only=False)
+    assert load_persisted_queries(open_mode, manifest=tmp_path / "absent.json").registered == {}
+
+
+def test_a_missing_clients_directory_or_a_tampered_manifest_is_refused(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from member_api.graphql.persisted import MANIFEST
+    from member_api.services import load_persisted_queries
+    from member_api.settings import SettingsError
+
+    missing = dataclasses.replace(settings, persisted_queries_dir=str(tmp_path / "nowhere"))
+    with pytest.raises(SettingsError, match="PERSISTED_QUERIES_DIR"):
+        load_persisted_queries(missing)
+    tampered = json.loads(MANIFEST.read_text())
+    tampered["operations"][0]["query"] += " "
+    forged = tmp_path / "operations.json"
+    forged.write_text(json.dumps(tampered))
+    with pytest.raises(SettingsError, match="does not match its hash"):
+        load_persisted_queries(settings, manifest=forged)
+
+
+def test_the_shipped_manifest_is_the_clients_operations() -> None:
+    """Regenerate with `make operations` when a client's document changes."""
+    from member_api.graphql.persisted import MANIFEST, PersistedQueries
+
+    store = PersistedQueries()
+    store.register_directory(CLIENTS)
+    assert json.loads(MANIFEST.read_text()) == store.manifest()

@@ -95,6 +95,18 @@ async def test_refresh_token_reuse_revokes_the_whole_family(client: httpx.AsyncC
     assert await RefreshToken.filter(revoked_at__isnull=True).count() == 0
 
 
+async def test_a_spent_token_is_reuse_even_after_the_family_was_revoked(
+    client: httpx.AsyncClient,
+) -> None:
+    # Concurrent uses of one token race a loser's revocation: every loser must
+    # still be told the token was reused, whichever order they are read in.
+    first = await register(client)
+    second = await refresh(client, first["refreshToken"])
+    await gql(client, op("Logout"), {"input": {"refreshToken": second["refreshToken"]}})
+    assert (await refresh(client, first["refreshToken"]))["code"] == "REFRESH_TOKEN_REUSED"
+    assert (await refresh(client, second["refreshToken"]))["code"] == "REFRESH_TOKEN_REVOKED"
+
+
 async def test_other_sessions_survive_a_revoked_family(client: httpx.AsyncClient) -> None:
     phone_session = await register(client)
     tablet_session = await login(client)

@@ -11,10 +11,19 @@ import pytest
 
 from member_api.clock import FrozenClock
 from member_api.members.models import Member
+from member_api.points import ledger
+from member_api.points.domain import Reason
 from member_api.points.models import LedgerEntry
 from member_api.points.service import expire_points
 from member_api.services import Services
-from tests.commerce_support import days_ago, new_member, paid, refunded, send_event
+from tests.commerce_support import (
+    TIER_QUERY,
+    days_ago,
+    new_member,
+    paid,
+    refunded,
+    send_event,
+)
 from tests.support import gql, op
 
 POINTS = "{ me { points { balance debt expiringSoon { amount expiresOn } } carbonCredits } }"
@@ -68,6 +77,98 @@ async def test_referral_credits_ten_percent_once(
     assert reasons == ["REFERRAL"]
 
 
+async def referrer_and_referee(client: httpx.AsyncClient) -> tuple[str, str, str]:
+    """(referrer id, referrer token, referee id)."""
+    referrer_id, token = await new_member(client, "13900000001")
+    code = (await gql(client, "{ me { referralCode } }", token=token))["data"]["me"]
+    referee_id, _ = await new_member(client, "13900000002", referralCode=code["referralCode"])
+    return referrer_id, token, referee_id
+
+
+async def referrer_entries(referrer_id: str) -> list[tuple[str, int]]:
+    rows = (
+        await LedgerEntry.filter(account__member_id=referrer_id)
+        .order_by("id")
+        .values_list("reason", "delta")
+    )
+    return [(reason, delta) for reason, delta in rows]
+
+
+async def test_a_refunded_first_order_takes_back_the_referral_bonus_once(
+    client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    referrer_id, token, referee_id = await referrer_and_referee(client)
+    await send_event(client, clock, paid(referrer_id, 300, at=days_ago(clock, 3)))
+    before = await points(client, token)
+    first = paid(referee_id, 5_000, at=days_ago(clock, 2))
+    await send_event(client, clock, first)
+    assert (await points(client, token))["points"]["balance"] == 800
+    longest_id = "evt-" + "r" * 124  # the longest event id intake accepts
+    refund = refunded(referee_id, first["orderId"], 500_000, at=clock.now(), eventId=longest_id)
+    assert (await send_event(client, clock, refund)).json() == {"status": "applied"}
+    assert await points(client, token) == before
+    assert (await send_event(client, clock, refund)).json() == {"status": "duplicate"}
+    assert await points(client, token) == before
+    assert await referrer_entries(referrer_id) == [
+        ("SPEND", 300),
+        ("REFERRAL", 500),
+        ("REFERRAL_REVERSAL", -500),
+    ]
+
+
+async def test_a_partial_refund_takes_back_its_share_of_the_referral_bonus(
+    client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    referrer_id, token, referee_id = await referrer_and_referee(client)
+    first = paid(referee_id, 5_000, at=days_ago(clock, 2))
+    second = paid(referee_id, 2_000, at=days_ago(clock, 1))
+    for event in (first, second):
+        await send_event(client, clock, event)
+    # The second order earned the referrer nothing, so its refund takes nothing back.
+    await send_event(
+        client, clock, refunded(referee_id, second["orderId"], 200_000, at=clock.now())
+    )
+    await send_event(client, clock, refunded(referee_id, first["orderId"], 200_000, at=clock.now()))
+    assert (await points(client, token))["points"]["balance"] == 300
+    await send_event(client, clock, refunded(referee_id, first["orderId"], 300_000, at=clock.now()))
+    assert (await points(client, token))["points"]["balance"] == 0
+    assert await referrer_entries(referrer_id) == [
+        ("REFERRAL", 500),
+        ("REFERRAL_REVERSAL", -200),
+        ("REFERRAL_REVERSAL", -300),
+    ]
+
+
+async def test_a_spent_referral_bonus_becomes_debt_when_reversed(
+    client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    referrer_id, token, referee_id = await referrer_and_referee(client)
+    first = paid(referee_id, 5_000, at=days_ago(clock, 2))
+    await send_event(client, clock, first)
+    await ledger.debit(referrer_id, 400, Reason.REDEMPTION, reference="r-1", at=clock.now())
+    await send_event(client, clock, refunded(referee_id, first["orderId"], 500_000, at=clock.now()))
+    state = (await points(client, token))["points"]
+    assert (state["balance"], state["debt"]) == (-400, 400)
+
+
+async def test_a_fully_refunded_first_order_is_no_successful_referral(
+    client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    referrer_id, token, referee_id = await referrer_and_referee(client)
+    await Member.filter(id=referrer_id).update(tier="SILVER")  # so that Gold's conditions show
+    first = paid(referee_id, 5_000, at=days_ago(clock, 2))
+    await send_event(client, clock, first)
+    assert await referrals(client, token) == 1
+    await send_event(client, clock, refunded(referee_id, first["orderId"], 500_000, at=clock.now()))
+    assert await referrals(client, token) == 0
+
+
+async def referrals(client: httpx.AsyncClient, token: str) -> int:
+    body = await gql(client, TIER_QUERY, token=token)
+    conditions = body["data"]["me"]["tierProgress"]["conditions"]
+    return int(next(c["current"] for c in conditions if c["key"] == "referrals"))
+
+
 async def test_refund_takes_back_in_proportion_then_makes_debt(
     client: httpx.AsyncClient, clock: FrozenClock, app: Any
 ) -> None:
@@ -77,9 +178,6 @@ async def test_refund_takes_back_in_proportion_then_makes_debt(
     await send_event(client, clock, refunded(member_id, order["orderId"], 25_000, at=clock.now()))
     assert (await points(client, token))["points"]["balance"] == 750
     # Spend 700 of the remaining 750, then refund the rest of the order.
-    from member_api.points import ledger
-    from member_api.points.domain import Reason
-
     await ledger.debit(member_id, 700, Reason.REDEMPTION, reference="r-1", at=clock.now())
     await send_event(client, clock, refunded(member_id, order["orderId"], 75_000, at=clock.now()))
     state = (await points(client, token))["points"]
@@ -128,6 +226,10 @@ async def test_consignments_earn_carbon_credits(
     state = await points(client, token)
     assert state["carbonCredits"] == 20
     assert state["points"]["balance"] == 0
+    entries = await LedgerEntry.filter(
+        account__member_id=member_id, account__currency="CARBON"
+    ).values_list("reason", "delta")
+    assert entries == [("CARBON_CREDIT", 10), ("CARBON_CREDIT", 10)]
 
 
 async def test_event_attendance_earns_fifty(

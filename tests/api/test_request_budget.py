@@ -4,6 +4,7 @@ counted in Redis on the PostgreSQL runs, in memory otherwise."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
@@ -54,3 +55,47 @@ async def test_an_address_over_budget_is_refused_even_without_a_token(
     assert answers == [200] * 6 + [429]
     staff = await client.post("/admin/graphql", json={"query": "{ __typename }"})
     assert staff.status_code == 429
+
+
+@pytest.fixture
+async def app_behind_proxy(settings: Settings, clock: FrozenClock) -> AsyncIterator[object]:
+    from member_api.app import create_app
+
+    trusting = dataclasses.replace(settings, trusted_proxies=("10.0.0.0/8",))
+    application = create_app(trusting, clock=clock)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+def _from(app: object, peer: str) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=(peer, 40000))  # type: ignore[arg-type]
+    return httpx.AsyncClient(transport=transport, base_url="http://member-api.test")
+
+
+async def test_behind_a_trusted_proxy_each_client_has_its_own_budget(
+    app_behind_proxy: object,
+) -> None:
+    async with _from(app_behind_proxy, "10.0.0.1") as proxy:
+        first = {"x-forwarded-for": "203.0.113.9"}
+        answers = [
+            (await proxy.post("/graphql", json={"query": ME}, headers=first)).status_code
+            for _ in range(7)
+        ]
+        assert answers == [200] * 6 + [429]
+        second = {"x-forwarded-for": "203.0.113.10"}
+        assert (await proxy.post("/graphql", json={"query": ME}, headers=second)).status_code == 200
+
+
+async def test_a_forwarded_for_header_from_anyone_else_is_not_believed(
+    app_behind_proxy: object,
+) -> None:
+    async with _from(app_behind_proxy, "198.51.100.7") as stranger:
+        answers = [
+            (
+                await stranger.post(
+                    "/graphql", json={"query": ME}, headers={"x-forwarded-for": f"203.0.113.{n}"}
+                )
+            ).status_code
+            for n in range(7)
+        ]
+    assert answers == [200] * 6 + [429]

@@ -10,9 +10,11 @@ import httpx
 import pytest
 
 from member_api.clock import FrozenClock
+from member_api.errors import Conflict
 from member_api.members.models import Member
 from member_api.points import ledger
 from member_api.points.models import LedgerLot
+from member_api.rewards import service as rewards_service
 from member_api.rewards.models import Redemption, Reward
 from tests.commerce_support import new_member
 from tests.rewards_support import ADMIN, create_reward, give_points, operator_token, redeem
@@ -286,22 +288,72 @@ async def test_operators_restock_and_withdraw_rewards(
     ] == "INVALID_STOCK"
 
 
+CARBON_CATALOGUE = """
+{ rewards(first: 1) { edges { node { currency pointsPrice carbonPrice redeemableByMe } } } }
+"""
+CARBON_REDEMPTIONS = """
+{ me { redemptions(first: 1) { edges { node { currency pointsSpent carbonSpent } } } } }
+"""
+
+
 async def test_eco_gifts_are_paid_with_carbon_credits(
     client: httpx.AsyncClient, staff: str, member: tuple[str, str], clock: FrozenClock
 ) -> None:
     member_id, token = member
     gift = await create_reward(client, staff, kind="ECO_GIFT", currency="CARBON", pointsPrice=10)
+    assert gift["pointsPrice"] is None  # its price is in carbon credits, not points
+    listed = await gql(client, CARBON_CATALOGUE, {}, token=token)
+    assert listed["data"]["rewards"]["edges"][0]["node"] == {
+        "currency": "CARBON",
+        "pointsPrice": None,
+        "carbonPrice": 10,
+        "redeemableByMe": False,
+    }
     short = (await redeem(client, token, gift["id"]))["data"]["redeemReward"]
     assert short["code"] == "INSUFFICIENT_POINTS"  # 100 points, but no carbon credits
     await ledger.credit(
         uuid.UUID(member_id),
         15,
-        ledger.Reason.SPEND,
+        ledger.Reason.CARBON_CREDIT,
         reference="c-1",
         at=clock.now(),
         expires_on=None,
         currency=ledger.CARBON,
     )
-    assert (await redeem(client, token, gift["id"]))["data"]["redeemReward"]["pointsSpent"] == 10
+    assert (await redeem(client, token, gift["id"]))["data"]["redeemReward"]["pointsSpent"] == 0
+    spent = await gql(client, CARBON_REDEMPTIONS, {}, token=token)
+    assert spent["data"]["me"]["redemptions"]["edges"][0]["node"] == {
+        "currency": "CARBON",
+        "pointsSpent": 0,
+        "carbonSpent": 10,
+    }
     assert (await ledger.balance(uuid.UUID(member_id), ledger.CARBON))[0] == 5
+    assert await balance(member_id) == 100
+
+
+async def test_a_redemption_the_ledger_did_not_charge_is_refused(
+    app: Any,
+    staff: str,
+    member: tuple[str, str],
+    client: httpx.AsyncClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    member_id, _ = member
+    reward = await create_reward(client, staff, pointsPrice=30, stock=5)
+
+    async def charged_already(*_args: Any, **_kwargs: Any) -> ledger.Movement:
+        return ledger.Movement(None)
+
+    monkeypatch.setattr(ledger, "debit", charged_already)
+    with pytest.raises(Conflict) as refused:
+        await rewards_service.redeem(
+            app.state.services,
+            member_id=uuid.UUID(member_id),
+            reward_id=uuid.UUID(reward["id"]),
+            quantity=1,
+            idempotency_key="k-1",
+        )
+    assert refused.value.code == "LEDGER_CONFLICT"
+    assert await Redemption.all().count() == 0
+    assert (await Reward.get(id=reward["id"])).stock == 5
     assert await balance(member_id) == 100

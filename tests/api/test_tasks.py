@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from tortoise.transactions import in_transaction
@@ -53,6 +54,18 @@ def authentication(member_id: str, n: int, clock: FrozenClock) -> dict[str, obje
         "memberId": member_id,
         "itemPublicId": f"item-{member_id[:8]}-{n}",
     }
+
+
+# Every member has the new-member coupon pack from registration (tests/api/test_new_member_pack.py).
+NEW_MEMBER_PACK = Counter({"FREE_SHIPPING": 1, "NEW_MEMBER_DISCOUNT": 1})
+
+
+def coupon_kinds(state: dict[str, Any]) -> Counter[str]:
+    return Counter(coupon["kind"] for coupon in state["coupons"])
+
+
+async def week_coupons(member_id: str) -> int:
+    return await Coupon.filter(member_id=member_id, source="task:NEW_MEMBER_WEEK").count()
 
 
 async def tasks(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
@@ -189,17 +202,17 @@ async def test_three_interactions_in_the_first_week_earn_one_free_shipping_coupo
     await gql(client, op("CheckIn"), token=token)
     state = await tasks(client, token)
     assert state["by_code"]["NEW_MEMBER_WEEK"]["progress"] == 2
-    assert state["coupons"] == []
+    assert coupon_kinds(state) == NEW_MEMBER_PACK  # the pack from registration, no more
     await _sign_up_for_a_new_event(client, app, token)
     state = await tasks(client, token)
     week = state["by_code"]["NEW_MEMBER_WEEK"]
     assert (week["completed"], week["progress"]) == (True, 3)
-    assert [c["kind"] for c in state["coupons"]] == ["FREE_SHIPPING"]
+    assert coupon_kinds(state) == NEW_MEMBER_PACK + Counter({"FREE_SHIPPING": 1})
     clock.advance(timedelta(days=1))
     token = (await login(client))["accessToken"]
     await gql(client, op("CheckIn"), token=token)  # a fourth: no second coupon
-    assert len((await tasks(client, token))["coupons"]) == 1
-    assert await Coupon.filter(member_id=member_id).count() == 1
+    assert len((await tasks(client, token))["coupons"]) == 3
+    assert await week_coupons(member_id) == 1
 
 
 async def test_interactions_after_the_first_week_do_not_count(
@@ -214,30 +227,57 @@ async def test_interactions_after_the_first_week_do_not_count(
     state = await tasks(client, token)
     week = state["by_code"]["NEW_MEMBER_WEEK"]
     assert (week["completed"], week["progress"]) == (False, 1)
-    assert state["coupons"] == []
+    assert coupon_kinds(state) == NEW_MEMBER_PACK
+
+
+async def _until_waiting_on_locks(database_url: str, waiting: int) -> None:
+    """Until PostgreSQL shows `waiting` backends of this database blocked on a lock."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        async with asyncio.timeout(15):
+            while True:
+                blocked = await conn.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+                if blocked >= waiting:
+                    return
+                await asyncio.sleep(0.01)
+    except TimeoutError:
+        raise AssertionError(f"{waiting} transactions never waited on the member lock") from None
+    finally:
+        await conn.close()
 
 
 @pytest.mark.parametrize("backend", ["postgres"])
 async def test_concurrent_interactions_complete_the_week_exactly_once(
-    client: httpx.AsyncClient, app: Any, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient, app: Any, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Three interactions in three transactions at once: each must count the others."""
+    """Three interactions in three transactions at once: each must count the others.
+
+    The three transactions are all open before any records its action, and the first to
+    count holds on until PostgreSQL shows the other two blocked on the member lock: the
+    three certainly overlap. Without the lock the other two would be counting instead,
+    and the wait fails rather than passes.
+    """
     services = app.state.services
     member_id, _ = await new_member(client, "13900000001")
-    all_counting = asyncio.Barrier(3)
+    all_open = asyncio.Barrier(3)
     real_count = tasks_service._count
+    counted: list[Any] = []
 
-    async def count_once_all_have_inserted(member: Any, task: Any) -> int:
-        # Without the member lock all three reach this point together, each seeing only
-        # its own insert; with it, the barrier times out and they count one by one.
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(all_counting.wait(), timeout=0.5)
+    async def count_once_the_others_wait(member: Any, task: Any) -> int:
+        if not counted:
+            counted.append(task)
+            await _until_waiting_on_locks(database_url, 2)
         return await real_count(member, task)
 
-    monkeypatch.setattr(tasks_service, "_count", count_once_all_have_inserted)
+    monkeypatch.setattr(tasks_service, "_count", count_once_the_others_wait)
 
     async def interact(action: Action) -> list[Any]:
         async with in_transaction():
+            async with asyncio.timeout(15):
+                await all_open.wait()
             return await tasks_service.record(
                 services, member_id=uuid.UUID(member_id), action=action, reference="r"
             )
@@ -245,5 +285,6 @@ async def test_concurrent_interactions_complete_the_week_exactly_once(
     done = await asyncio.gather(
         interact(Action.CHECK_IN), interact(Action.LIKE), interact(Action.COMMENT)
     )
+    assert counted
     assert sorted(code for codes in done for code in codes) == ["NEW_MEMBER_WEEK"]
-    assert await Coupon.filter(member_id=member_id).count() == 1
+    assert await week_coupons(member_id) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -130,23 +131,41 @@ async def test_a_stale_view_never_outlives_the_event(
 async def test_a_burst_of_readers_computes_once(
     client: httpx.AsyncClient, app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Twenty readers miss the cache together: the computation holds on until every one of
+    them has read the cache and missed, so all twenty certainly overlap it."""
     member_id, _ = await new_member(client, "13900000001")
     services: Services = app.state.services
+    readers = 20
     calls = 0
     original = tiers.compute_view
+    store = services.cache_aside._cache
+    real_get = store.get
+    reads = 0
+    all_missed = asyncio.Event()
+
+    async def counting_get(cache_key: str, *args: Any, **kwargs: Any) -> Any:
+        nonlocal reads
+        value = await real_get(cache_key, *args, **kwargs)
+        if "tier-view" in cache_key:
+            reads += 1
+        if reads == readers:
+            all_missed.set()
+        return value
 
     async def counting(*args: Any, **kwargs: Any) -> Any:
         nonlocal calls
         calls += 1
-        await asyncio.sleep(0.05)  # a slow computation, so the readers overlap
+        async with asyncio.timeout(10):
+            await all_missed.wait()
         return await original(*args, **kwargs)
 
+    monkeypatch.setattr(store, "get", counting_get)
     monkeypatch.setattr(tiers, "compute_view", counting)
-    import uuid
 
     views = await asyncio.gather(
-        *(tiers.tier_view(services, uuid.UUID(member_id)) for _ in range(20))
+        *(tiers.tier_view(services, uuid.UUID(member_id)) for _ in range(readers))
     )
+    assert reads == readers
     assert calls == 1
     assert {v.tier for v in views if v} == {views[0].tier if views[0] else None}
     await tiers.tier_view(services, uuid.UUID(member_id))
@@ -295,6 +314,7 @@ async def test_rights_by_tier_and_countable_usage(
         "AUTHENTICITY_GUARANTEE",
         "FREE_PACKAGING",
         "NO_REASON_RETURN_7D",
+        "FIRST_AUTHENTICATION_FREE",
     }
     refused = await gql(
         client, USE, {"id": member_id, "code": "FREE_MAINTENANCE"}, token=operator_token, path=ADMIN
@@ -407,3 +427,57 @@ async def test_a_computation_racing_an_event_cannot_cache_a_stale_view(
     assert stale.tier.value == "NEW"
     monkeypatch.setattr(tiers, "compute_view", original)
     assert (await tier_state(client, token))["tier"]["code"] == "SILVER"
+
+
+async def test_money_and_points_carry_every_amount_intake_accepts(
+    client: httpx.AsyncClient, clock: FrozenClock, operator_token: str
+) -> None:
+    """An order of 3 * 10**11 fen earns more points than a 32-bit Int holds: the member,
+    the staff API and the webhook all carry it; beyond the intake limit both refuse it
+    the same way, and beyond 2**53 - 1 the scalar refuses it typed."""
+    member_id, token = await new_member(client, "13900000001")
+    huge = 300_000_000_000
+    response = await send_event(client, clock, paid(member_id, huge // 100, at=clock.now()))
+    assert response.status_code == 200, response.text
+    body = await gql(client, "{ me { points { balance } } }", token=token)
+    assert "errors" not in body, body
+    assert body["data"]["me"]["points"]["balance"] == huge // 100  # 1 point per yuan
+    assert body["data"]["me"]["points"]["balance"] > 2**31
+
+    def staff_event(event_id: str, amount: object) -> dict[str, Any]:
+        return {
+            "input": {
+                "eventId": event_id,
+                "type": "ORDER_PAID",
+                "occurredAt": clock.now().isoformat(),
+                "memberId": member_id,
+                "orderId": f"o-{event_id}",
+                "amountFen": amount,
+            }
+        }
+
+    staff = await gql(client, RECORD, staff_event("e1", huge), token=operator_token, path=ADMIN)
+    assert staff["data"]["recordCommerceEvent"]["status"] == "APPLIED", staff
+    flags = await gql(
+        client,
+        "{ amlFlags { edges { node { kind amountFen } } } }",
+        token=operator_token,
+        path=ADMIN,
+    )
+    amounts = {e["node"]["amountFen"] for e in flags["data"]["amlFlags"]["edges"]}
+    assert huge in amounts
+    assert all(isinstance(a, int) for a in amounts)
+
+    too_much = 10**12 + 1
+    by_staff = await gql(
+        client, RECORD, staff_event("e2", too_much), token=operator_token, path=ADMIN
+    )
+    assert by_staff["data"]["recordCommerceEvent"]["code"] == "INVALID_AMOUNT"
+    by_hook = await send_event(
+        client, clock, paid(member_id, 1, at=clock.now(), amountFen=too_much)
+    )
+    assert (by_hook.status_code, by_hook.json()["error"]["code"]) == (422, "INVALID_AMOUNT")
+
+    unsafe = await gql(client, RECORD, staff_event("e3", 2**53), token=operator_token, path=ADMIN)
+    assert unsafe["data"] is None
+    assert unsafe["errors"][0]["extensions"]["code"] == "VALUE_OUT_OF_RANGE", unsafe

@@ -1,4 +1,8 @@
-"""A real server set up as `make run` does (migrate, seed, serve), one per test module."""
+"""A real server set up as `make run` does (migrate, seed, serve), one per test module.
+
+Besides the demo data, its database holds FUZZ_STAFF, a staff account with every role,
+so that a client can reach each staff field past the permission checks.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+FUZZ_STAFF = ("fuzz-staff", "fuzz-staff-pass-1")
+ALL_STAFF_ROLES = ("operator", "authenticator", "moderator")
 
 
 def _free_port() -> int:
@@ -32,8 +39,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "ENVIRONMENT": "development",
     }
     command = [sys.executable, "-m", "member_api.cli"]
-    for step in (["migrate"], ["seed-demo", "--if-empty"]):
-        subprocess.run([*command, *step], env=env, cwd=workdir, check=True, timeout=120)
+    username, password = FUZZ_STAFF
+    create_staff = ["create-staff", username, *(f"--role={role}" for role in ALL_STAFF_ROLES)]
+    for step in (["migrate"], ["seed-demo", "--if-empty"], create_staff):
+        subprocess.run(
+            [*command, *step],
+            env={**env, "STAFF_PASSWORD": password},
+            cwd=workdir,
+            check=True,
+            timeout=120,
+        )
     log = (workdir / "server.log").open("w")
     process = subprocess.Popen(
         [*command, "serve"], env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT
@@ -46,7 +61,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)
         else:
             raise AssertionError((workdir / "server.log").read_text())
         yield base

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -204,3 +205,66 @@ def test_graphql_over_http_audit_passes_on_both_endpoints(server: str) -> None:
     print(audit.stdout)
     assert audit.returncode == 0, audit.stdout + audit.stderr
     assert audit.stdout.count(" 0 MUST/SHOULD failing") == 2
+
+
+def test_the_healthcheck_asks_the_server_on_its_own_port(
+    server: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from member_api.cli import main
+
+    monkeypatch.setenv("PORT", server.rsplit(":", 1)[1])
+    assert main(["healthcheck"]) == 0
+    assert capsys.readouterr().out.strip() == "ready"
+
+
+def test_the_healthcheck_fails_when_nothing_answers_or_the_server_is_not_ready(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import http.server
+    import threading
+
+    from member_api.cli import main
+    from tests.e2e.conftest import _free_port
+
+    monkeypatch.setenv("PORT", str(_free_port()))
+    assert main(["healthcheck", "--timeout", "1"]) == 1
+
+    class NotReady(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(503 if self.path == "/readyz" else 200)
+            self.end_headers()
+            self.wfile.write(b'{"database": "down"}')
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with http.server.HTTPServer(("127.0.0.1", 0), NotReady) as stub:
+        threading.Thread(target=stub.serve_forever, daemon=True).start()
+        try:
+            monkeypatch.setenv("PORT", str(stub.server_address[1]))
+            assert main(["healthcheck"]) == 1
+        finally:
+            stub.shutdown()
+    assert "503" in capsys.readouterr().err
+
+
+def test_the_documented_staff_steps_work_as_pasted(server: str) -> None:
+    """docs/operations.md's staff block, run by bash against a server set up as
+    `make run` does: every step succeeds and the item's public page shows both events."""
+    need_tools("curl", "sha256sum")
+    text = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
+    block = text.split("## Staff, step by step", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", block],
+        env={**os.environ, "API": server},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
+    out = done.stdout
+    assert '"__typename":"Reward"' in out, out
+    assert out.count('"__typename":"CustodyEventRecorded"') == 2, out
+    page = json.loads(out.strip().splitlines()[-1])
+    assert [e["kind"] for e in page["events"]][-2:] == ["AUTHENTICATION", "CONSIGNMENT"], page

@@ -37,9 +37,18 @@ def test_migrate_seed_and_create_staff(
     from tests.conftest import run_in_own_loop
 
     assert main(["migrate"]) == 0
+    capsys.readouterr()
     assert main(["seed-demo", "--if-empty"]) == 0
+    seeded = capsys.readouterr().out.splitlines()
+    assert seeded[0] == "demo data seeded"
+    items = seeded[1:]
+    # Each demo member's item and its public page, as README.md's demo data says.
+    owners = [line.split(":", 1)[0] for line in items]
+    assert owners == [f"demo item of 1380000000{n}" for n in range(1, 6)]
+    assert "Louis Vuitton Pochette Accessoires Monogram, http://127.0.0.1:8000/p/" in items[0]
     assert main(["seed-demo", "--if-empty"]) == 0
-    assert "not seeded" in capsys.readouterr().out
+    again = capsys.readouterr().out.splitlines()
+    assert again == ["database has members already; demo data not seeded", *items]
     monkeypatch.setenv("STAFF_PASSWORD", "staff-pass-1")
     assert main(["create-staff", "auditor", "--role", "operator", "--role", "moderator"]) == 0
     assert main(["create-staff", "auditor", "--role", "operator"]) == 1

@@ -16,12 +16,12 @@ from hypothesis import strategies as st
 from tortoise import Tortoise
 
 from member_api import db
+from member_api.business_calendar import business_date
 from member_api.errors import Conflict
 from member_api.members.models import Member
 from member_api.points import ledger
 from member_api.points.domain import Reason
 from member_api.points.models import LedgerAccount, LedgerAllocation, LedgerEntry, LedgerLot
-from member_api.tiers.domain import business_date
 
 START = datetime(2026, 1, 5, 4, 0, tzinfo=UTC)
 SOURCES = ["order:a", "order:b", "order:c"]

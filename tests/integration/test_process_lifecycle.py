@@ -86,7 +86,8 @@ def _start(database_url: str, workdir: Path) -> Server:
             if httpx.get(f"{server.base}/readyz", timeout=1).status_code == 200:
                 return server
         except httpx.TransportError:
-            time.sleep(0.1)
+            pass
+        time.sleep(0.1)
     process.kill()
     raise AssertionError(log.read_text())
 
@@ -182,6 +183,19 @@ async def _wait_until_blocked_after_writing(database_url: str) -> None:
         await conn.close()
 
 
+async def _wait_for_log(server: Server, line: str) -> None:
+    """Until the server's log holds `line`; fails if the process exits first."""
+    try:
+        async with asyncio.timeout(30):
+            while True:
+                if line in server.log.read_text():
+                    return
+                assert server.process.poll() is None, server.log.read_text()
+                await asyncio.sleep(0.05)
+    except TimeoutError:
+        raise AssertionError(f"never logged {line!r}:\n{server.log.read_text()}") from None
+
+
 async def _ledger(database_url: str, reward_id: uuid.UUID) -> dict[str, Any]:
     conn = await asyncpg.connect(database_url)
     try:
@@ -213,8 +227,11 @@ async def test_sigterm_lets_an_inflight_redemption_finish(database: str, server:
         inflight = asyncio.create_task(_redeem(server.base, token, reward_id, "graceful-1"))
         await _wait_until_blocked_after_writing(database)
         server.process.send_signal(signal.SIGTERM)
-        await asyncio.sleep(0.5)
+        # uvicorn logs this once it has closed its listening socket and is waiting for the
+        # open connections; ours cannot finish while the reward stays locked.
+        await _wait_for_log(server, "Waiting for connections to close")
         assert server.process.poll() is None, "the server left before its request finished"
+        await _wait_until_blocked_after_writing(database)  # still in flight
         with pytest.raises(httpx.TransportError):  # no new request is taken meanwhile
             async with httpx.AsyncClient(timeout=2) as fresh:
                 await fresh.get(f"{server.base}/healthz")

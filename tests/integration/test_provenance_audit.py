@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from tortoise import Tortoise
 
-from member_api import db
+from member_api import db, seed
 from member_api.cli import main
 from member_api.provenance.log import LogKey
 from member_api.settings import Settings
@@ -29,6 +29,10 @@ def seeded(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.M
     assert main(["migrate"]) == 0
     assert main(["seed-demo"]) == 0
     return url
+
+
+# Five custody events for each demo item: the demo log's leaves.
+LEAVES = 5 * len(seed.DEMO_ITEMS)
 
 
 def sql(url: str, statement: str) -> list[dict[str, object]]:
@@ -64,7 +68,7 @@ def verify(capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
 def test_an_untouched_log_verifies(seeded: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, said = verify(capsys)
     assert code == 0, said
-    assert "OK: 15 log entries" in said
+    assert f"OK: {LEAVES} log entries" in said
 
 
 def test_an_edited_row_fails_and_names_its_item(
@@ -87,7 +91,7 @@ def test_a_forged_verdict_fails_and_names_its_item(
 
 
 def test_a_removed_row_fails(seeded: str, capsys: pytest.CaptureFixture[str]) -> None:
-    sql(seeded, "DELETE FROM custody_event WHERE leaf_index = 14")
+    sql(seeded, f"DELETE FROM custody_event WHERE leaf_index = {LEAVES - 1}")
     code, said = verify(capsys)
     assert code == 1
     assert "no longer in the database" in said
@@ -136,7 +140,7 @@ def test_a_bundle_verifies_offline_and_a_forged_one_does_not(
         elif change == "date":
             copy["events"][0]["leaf"]["eventTime"] = "2020-01-01T00:00:00Z"
         elif change == "checkpoint":
-            copy["checkpoint"] = copy["checkpoint"].replace("\n15\n", "\n16\n")
+            copy["checkpoint"] = copy["checkpoint"].replace(f"\n{LEAVES}\n", f"\n{LEAVES + 1}\n")
         elif change == "other item":
             copy["events"][0]["leaf"]["item"] = "someone-else"
         elif change == "relabelled":
@@ -165,8 +169,52 @@ def test_a_bundle_verifies_offline_and_a_forged_one_does_not(
 
 
 def test_a_tampered_subtree_hash_fails(seeded: str, capsys: pytest.CaptureFixture[str]) -> None:
-    # The demo log has 15 leaves: leaves 8 to 11 make the subtree at level 2, position 2.
+    # The demo log has more than 12 leaves: leaves 8 to 11 make the subtree at level 2,
+    # position 2.
     sql(seeded, f"UPDATE merkle_node SET hash = '{'0' * 64}' WHERE level = 2 AND position = 2")
     code, said = verify(capsys)
     assert code == 1
     assert "the stored hash of leaves 8 to 11 no longer matches them" in said
+
+
+def test_a_log_signed_under_another_name_is_explained_once(
+    seeded: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo log was signed as 127.0.0.1/provenance; a server that names its log
+    otherwise says so once, with the setting that fixes it, not a failure per checkpoint."""
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://member.example.com")
+    code, said = verify(capsys)
+    assert code == 1
+    assert said.count("FAIL") == 1, said
+    assert "signed as log 127.0.0.1/provenance" in said
+    assert "PROVENANCE_LOG_NAME=127.0.0.1/provenance" in said
+    monkeypatch.setenv("PROVENANCE_LOG_NAME", "127.0.0.1/provenance")
+    code, said = verify(capsys)
+    assert code == 0, said
+
+
+@pytest.mark.parametrize("port", ["8000", "8765"])
+def test_the_log_keeps_its_name_and_links_follow_the_port(
+    seeded: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, port: str
+) -> None:
+    monkeypatch.setenv("PORT", port)
+    assert Settings.from_env().public_base_url == f"http://127.0.0.1:{port}"
+    code, said = verify(capsys)
+    assert code == 0, said
+
+
+def test_an_id_that_begins_with_a_dash_exports_after_a_double_dash_or_as_its_link(
+    seeded: str, tmp_path: Path
+) -> None:
+    """Ids made before they had to begin with a letter or digit may begin with '-'."""
+    old = item_at(seeded, 0)
+    sql(seeded, f"UPDATE item SET public_id = '-{old[1:]}' WHERE public_id = '{old}'")
+    dashed = f"-{old[1:]}"
+    by_id, by_link = tmp_path / "by-id.json", tmp_path / "by-link.json"
+    assert main(["provenance", "export", "--out", str(by_id), "--", dashed]) == 0
+    link = f"http://127.0.0.1:8000/p/{dashed}"
+    assert main(["provenance", "export", link, "--out", str(by_link)]) == 0
+    bundle = json.loads(by_id.read_text())
+    assert bundle == json.loads(by_link.read_text())
+    assert dashed in by_id.read_text()
+    assert len(bundle["events"]) == 5

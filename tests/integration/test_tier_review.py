@@ -16,6 +16,7 @@ from member_api.commerce.service import apply_event
 from member_api.events.models import EventAttendance
 from member_api.members.models import ActivityDay, Member
 from member_api.notifications.models import Notification
+from member_api.outbox.models import OutboxMessage
 from member_api.services import Services
 from member_api.tiers import review
 from member_api.tiers.domain import tier_after_review
@@ -265,22 +266,57 @@ async def test_downgrade_warnings_within_30_days_of_a_review_once_per_member(
 
     day_31 = REVIEW - timedelta(days=31)
     scenario.clock.set(noon(day_31))
-    assert await review.send_downgrade_warnings(scenario.services, day_31) == 0
+    assert await review.send_downgrade_warnings(scenario.services, day_31) == []
     assert await warnings.count() == 0
 
     day_30 = REVIEW - timedelta(days=30)
     scenario.clock.set(noon(day_30))
-    assert await review.send_downgrade_warnings(scenario.services, day_30) == 2
+    assert len(await review.send_downgrade_warnings(scenario.services, day_30)) == 2
     warned = Counter(str(m) for m in await warnings.values_list("member_id", flat=True))
     assert warned == {diamond: 1, gold: 1}
     assert kept not in warned
 
     scenario.clock.advance(timedelta(hours=1))
-    assert await review.send_downgrade_warnings(scenario.services, day_30) == 0
+    assert await review.send_downgrade_warnings(scenario.services, day_30) == []
     day_5 = REVIEW - timedelta(days=5)
     scenario.clock.set(noon(day_5))
-    assert await review.send_downgrade_warnings(scenario.services, day_5) == 0
+    assert await review.send_downgrade_warnings(scenario.services, day_5) == []
     assert await warnings.count() == 2
     body = (await Notification.get(member_id=gold, kind="DOWNGRADE_WARNING")).body
     assert "2025-07-01" in body
     assert "spend in 12 months" in body
+    # Each warning also queued one app push, in the same transaction.
+    pushes = await OutboxMessage.all().order_by("dedupe_key")
+    assert sorted((m.channel, m.recipient) for m in pushes) == sorted(
+        [("APP_PUSH", diamond), ("APP_PUSH", gold)]
+    )
+    push = next(m for m in pushes if m.recipient == gold)
+    assert push.dedupe_key == f"downgrade-warning:2025-07-01:{gold}"
+    assert push.payload == {
+        "kind": "DOWNGRADE_WARNING",
+        "title": "Keep your 金卡 tier",
+        "body": body,
+        "reviewDate": "2025-07-01",
+    }
+    assert push.created_at == noon(day_30)
+
+
+async def test_a_warning_whose_push_cannot_be_queued_is_not_given_either(
+    scenario: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    diamond = await scenario.member()
+    await scenario.force_tier(diamond, TierCode.DIAMOND)
+    day_30 = REVIEW - timedelta(days=30)
+    scenario.clock.set(noon(day_30))
+
+    async def broken(**kwargs: Any) -> bool:
+        raise RuntimeError("the outbox is unavailable")
+
+    monkeypatch.setattr(review, "enqueue", broken)
+    with pytest.raises(RuntimeError, match="outbox"):
+        await review.send_downgrade_warnings(scenario.services, day_30)
+    assert await Notification.filter(member_id=diamond).count() == 0
+    monkeypatch.undo()
+    assert len(await review.send_downgrade_warnings(scenario.services, day_30)) == 1
+    assert await Notification.filter(member_id=diamond, kind="DOWNGRADE_WARNING").count() == 1
+    assert await OutboxMessage.filter(recipient=diamond).count() == 1

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from fractions import Fraction
 from typing import Any
 
 import pytest
 
+from member_api.business_calendar import add_months, business_date, trailing_window_start
 from member_api.tiers.domain import (
+    Condition,
     MemberFacts,
     active_weeks_percent,
-    add_months,
     all_met,
-    business_date,
     describe_missing,
     highest_earned_tier,
+    keeps_tier,
     may_invite_to_black_diamond,
     monthly_active_days_average,
     next_review_date,
@@ -23,7 +25,6 @@ from member_api.tiers.domain import (
     retention_conditions,
     tier_after_event,
     tier_after_review,
-    trailing_window_start,
 )
 from member_api.tiers.rules import TierCode, TierRules
 
@@ -406,3 +407,76 @@ def test_from_mapping_rejects_bad_values(values: dict[str, Any], message: str) -
 
 def test_from_mapping_zero_is_allowed() -> None:
     assert TierRules.from_mapping({"gold_referrals": 0}).gold_referrals == 0
+
+
+# --- Exact thresholds -------------------------------------------------------------------
+
+
+def _monthly(days_per_month: dict[int, int], months: int) -> frozenset[date]:
+    """`days_per_month[back]` active days (default 2) in each of the last `months` months."""
+    first = date(AS_OF.year, AS_OF.month, 1)
+    return frozenset(
+        add_months(first, -back) + timedelta(days=n)
+        for back in range(months)
+        for n in range(days_per_month.get(back, 2))
+    )
+
+
+def _activity(tier: TierCode, member: MemberFacts, rules: TierRules) -> Condition:
+    key = "monthly_active_days" if tier is TierCode.SILVER else "weekly_activity"
+    return next(c for c in qualifying_conditions(tier, member, rules) if c.key == key)
+
+
+@pytest.mark.parametrize(("short", "met"), [(1, False), (0, True)])
+def test_monthly_average_just_below_the_threshold_is_not_met(short: int, met: bool) -> None:
+    # 499 days over 250 months average 1.996, which rounds to 2.00 but is below 2.
+    rules = TierRules(silver_activity_months=250)
+    active = _monthly({0: 2 - short}, 250)
+    member = facts(joined_on=date(1990, 1, 1), lifetime_orders=3, active_days=active)
+    condition = _activity(TierCode.SILVER, member, rules)
+    assert condition.met is met
+    assert condition.current == Fraction(500 - short, 250)
+    assert all_met(qualifying_conditions(TierCode.SILVER, member, rules)) is met
+    assert (highest_earned_tier(member, rules) is TierCode.SILVER) is met
+    if not met:
+        assert (condition.shown_current, condition.shown_missing) == (
+            Fraction(199, 100),
+            Fraction(1, 100),
+        )
+        assert describe_missing([condition]) == "0.01 more active day(s) a month on average"
+
+
+@pytest.mark.parametrize(("active_weeks", "met"), [(1999, False), (2000, True)])
+def test_weekly_percent_just_below_the_threshold_is_not_met(active_weeks: int, met: bool) -> None:
+    # 1,999 active weeks of 2,500 are 79.96 %, which rounds to 80.0 but is below 80.
+    rules = TierRules(diamond_activity_weeks=2500, diamond_active_weeks_percent=80)
+    member = diamond(joined_on=date(1970, 1, 1), active_days=_weeks(*range(active_weeks)))
+    condition = _activity(TierCode.DIAMOND, member, rules)
+    assert condition.met is met
+    assert condition.current == Fraction(active_weeks * 100, 2500)
+    assert keeps_tier(TierCode.DIAMOND, member, rules) is met
+    assert (highest_earned_tier(member, rules) is TierCode.DIAMOND) is met
+    if not met:
+        assert (condition.shown_current, condition.shown_missing) == (
+            Fraction(799, 10),
+            Fraction(1, 10),
+        )
+
+
+def test_average_order_is_compared_exactly() -> None:
+    member = facts(spend_12m_fen=2_400_001, orders_12m=3)
+    assert member.average_order_12m_fen == Fraction(2_400_001, 3)
+    average = next(
+        c for c in qualifying_conditions(TierCode.GOLD, member, RULES) if c.strictly_above
+    )
+    assert average.met
+    assert average.shown_current == 800_000  # money is shown in whole fen, cut down
+
+
+def test_money_conditions_are_whole_fen_and_never_look_met_too_early() -> None:
+    member = facts(spend_12m_fen=2_399_999, orders_12m=3)  # 799,999.67 fen an order
+    average = next(
+        c for c in qualifying_conditions(TierCode.GOLD, member, RULES) if c.strictly_above
+    )
+    assert not average.met
+    assert (average.shown_current, average.shown_missing) == (799_999, 1)

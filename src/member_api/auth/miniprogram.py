@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from member_api.error_codes import AuthErrorCode
 from member_api.errors import InvalidInput, UpstreamFailure
 
 logger = logging.getLogger(__name__)
@@ -49,39 +50,43 @@ class MiniProgramClient:
         except httpx.TimeoutException as exc:
             logger.warning("mini-program login timed out")
             raise UpstreamFailure(
-                "MINIPROGRAM_UNAVAILABLE", "The mini-program platform did not answer in time."
+                AuthErrorCode.MINIPROGRAM_UNAVAILABLE,
+                "The mini-program platform did not answer in time.",
             ) from exc
         except httpx.HTTPError as exc:
             logger.warning("mini-program login failed: %s", type(exc).__name__)
             raise UpstreamFailure(
-                "MINIPROGRAM_UNAVAILABLE", "The mini-program platform could not be reached."
+                AuthErrorCode.MINIPROGRAM_UNAVAILABLE,
+                "The mini-program platform could not be reached.",
             ) from exc
         if response.status_code >= 500:
             raise UpstreamFailure(
-                "MINIPROGRAM_UNAVAILABLE", "The mini-program platform is unavailable."
+                AuthErrorCode.MINIPROGRAM_UNAVAILABLE, "The mini-program platform is unavailable."
             )
         try:
             body = response.json()
         except ValueError as exc:
             raise UpstreamFailure(
-                "MINIPROGRAM_UNAVAILABLE", "The mini-program platform sent an unreadable answer."
+                AuthErrorCode.MINIPROGRAM_UNAVAILABLE,
+                "The mini-program platform sent an unreadable answer.",
             ) from exc
         if not isinstance(body, dict):
             raise UpstreamFailure(
-                "MINIPROGRAM_UNAVAILABLE", "The mini-program platform sent an unreadable answer."
+                AuthErrorCode.MINIPROGRAM_UNAVAILABLE,
+                "The mini-program platform sent an unreadable answer.",
             )
         errcode = body.get("errcode", 0)
         if errcode not in (0, None):
             logger.info("mini-program login refused: errcode=%s", errcode)
             raise InvalidInput(
-                "MINIPROGRAM_CODE_REJECTED",
+                AuthErrorCode.MINIPROGRAM_CODE_REJECTED,
                 "The mini-program login code was refused; ask the client for a new one.",
                 field="code",
             )
         openid = body.get("openid")
         if not isinstance(openid, str) or not openid:
             raise UpstreamFailure(
-                "MINIPROGRAM_UNAVAILABLE", "The mini-program platform sent no openid."
+                AuthErrorCode.MINIPROGRAM_UNAVAILABLE, "The mini-program platform sent no openid."
             )
         unionid = body.get("unionid")
         return MiniProgramSession(

@@ -7,6 +7,7 @@ import asyncio
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from member_api.error_codes import AuthErrorCode
 from member_api.errors import InvalidInput
 
 MIN_PASSWORD_LENGTH = 8
@@ -16,13 +17,13 @@ MAX_PASSWORD_LENGTH = 128
 def check_password_policy(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
-            "PASSWORD_TOO_SHORT",
+            AuthErrorCode.PASSWORD_TOO_SHORT,
             f"Password must be at least {MIN_PASSWORD_LENGTH} characters.",
             field="password",
         )
     if len(password) > MAX_PASSWORD_LENGTH:
         raise InvalidInput(
-            "PASSWORD_TOO_LONG",
+            AuthErrorCode.PASSWORD_TOO_LONG,
             f"Password must be at most {MAX_PASSWORD_LENGTH} characters.",
             field="password",
         )

@@ -14,6 +14,7 @@ from tortoise.transactions import in_transaction
 from member_api.auth.models import RefreshToken
 from member_api.auth.tokens import SubjectKind, TokenService
 from member_api.clock import Clock
+from member_api.error_codes import AuthErrorCode
 from member_api.errors import NotAuthenticated
 
 
@@ -29,7 +30,7 @@ def hash_refresh_token(token: str) -> str:
 
 
 def _invalid() -> NotAuthenticated:
-    return NotAuthenticated("INVALID_REFRESH_TOKEN", "The refresh token is not valid.")
+    return NotAuthenticated(AuthErrorCode.INVALID_REFRESH_TOKEN, "The refresh token is not valid.")
 
 
 class SessionService:
@@ -73,14 +74,22 @@ class SessionService:
         row = await RefreshToken.get_or_none(token_hash=hash_refresh_token(token))
         if row is None or row.subject_kind != kind:
             raise _invalid()
+        if row.used_at is not None:
+            # Spent before, whatever happened to the family since: reuse.
+            await self.revoke_family(row.family_id)
+            raise _reused()
         family_revoked = await RefreshToken.filter(
             family_id=row.family_id, revoked_at__isnull=False
         ).exists()
         if row.revoked_at is not None or family_revoked:
             # A token minted while its family was being revoked is dead too.
-            raise NotAuthenticated("REFRESH_TOKEN_REVOKED", "This session has been signed out.")
+            raise NotAuthenticated(
+                AuthErrorCode.REFRESH_TOKEN_REVOKED, "This session has been signed out."
+            )
         if row.expires_at <= now:
-            raise NotAuthenticated("REFRESH_TOKEN_EXPIRED", "The session has expired; sign in.")
+            raise NotAuthenticated(
+                AuthErrorCode.REFRESH_TOKEN_EXPIRED, "The session has expired; sign in."
+            )
         async with in_transaction():
             # Conditional update: of two concurrent uses, exactly one wins.
             won = await RefreshToken.filter(
@@ -90,10 +99,7 @@ class SessionService:
                 new_token = await self._new_refresh(kind, row.subject_id, row.family_id)
         if not won:
             await self.revoke_family(row.family_id)
-            raise NotAuthenticated(
-                "REFRESH_TOKEN_REUSED",
-                "This refresh token was already used; the session has been signed out.",
-            )
+            raise _reused()
         return row.subject_id, new_token
 
     async def refresh(
@@ -121,3 +127,10 @@ class SessionService:
         if row is None or row.subject_kind != kind:
             raise _invalid()
         await self.revoke_family(row.family_id)
+
+
+def _reused() -> NotAuthenticated:
+    return NotAuthenticated(
+        AuthErrorCode.REFRESH_TOKEN_REUSED,
+        "This refresh token was already used; the session has been signed out.",
+    )

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from member_api.bounded import Bounded
 from member_api.clock import Clock
+from member_api.error_codes import AuthErrorCode
 from member_api.errors import NotAuthenticated
 
 ALGORITHM = "EdDSA"
@@ -83,16 +84,20 @@ class TokenService:
         now = int(self._clock.now().timestamp())
         if expires <= now:
             self._verified.forget((token, kind))
-            raise NotAuthenticated("TOKEN_EXPIRED", "The access token has expired.")
+            raise NotAuthenticated(AuthErrorCode.TOKEN_EXPIRED, "The access token has expired.")
         if not_before > now + 30:
-            raise NotAuthenticated("INVALID_TOKEN", "The access token is not valid yet.")
+            raise NotAuthenticated(
+                AuthErrorCode.INVALID_TOKEN, "The access token is not valid yet."
+            )
         return claims
 
     def _check_signature(self, token: str, kind: SubjectKind) -> tuple[int, int, AccessClaims]:
         try:
             header = jwt.get_unverified_header(token)
             if header.get("kid") != self._kid:
-                raise NotAuthenticated("INVALID_TOKEN", "The access token was not issued by us.")
+                raise NotAuthenticated(
+                    AuthErrorCode.INVALID_TOKEN, "The access token was not issued by us."
+                )
             claims = jwt.decode(
                 token,
                 self._public,
@@ -110,18 +115,24 @@ class TokenService:
             )
         except jwt.InvalidAudienceError as exc:
             raise NotAuthenticated(
-                "WRONG_AUDIENCE", "This token is not valid on this endpoint."
+                AuthErrorCode.WRONG_AUDIENCE, "This token is not valid on this endpoint."
             ) from exc
         except jwt.PyJWTError as exc:
-            raise NotAuthenticated("INVALID_TOKEN", "The access token is not valid.") from exc
+            raise NotAuthenticated(
+                AuthErrorCode.INVALID_TOKEN, "The access token is not valid."
+            ) from exc
         try:
             expires, not_before = int(claims["exp"]), int(claims.get("nbf", claims["iat"]))
         except (TypeError, ValueError) as exc:
-            raise NotAuthenticated("INVALID_TOKEN", "The access token is not valid.") from exc
+            raise NotAuthenticated(
+                AuthErrorCode.INVALID_TOKEN, "The access token is not valid."
+            ) from exc
         try:
             subject = uuid.UUID(str(claims["sub"]))
         except ValueError as exc:
-            raise NotAuthenticated("INVALID_TOKEN", "The access token is not valid.") from exc
+            raise NotAuthenticated(
+                AuthErrorCode.INVALID_TOKEN, "The access token is not valid."
+            ) from exc
         roles = claims.get("roles", [])
         return (
             expires,

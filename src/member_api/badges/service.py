@@ -8,13 +8,15 @@ from datetime import datetime
 from member_api.badges import domain
 from member_api.badges.models import Badge
 from member_api.notifications.service import notify
+from member_api.services import Services
 
 
 async def award_reached(
-    member_id: uuid.UUID, counter: domain.Counter, value: int, *, at: datetime
+    services: Services, member_id: uuid.UUID, counter: domain.Counter, value: int, *, at: datetime
 ) -> list[str]:
     """Award every badge the new value reaches that the member lacks; returns new codes."""
-    codes = domain.reached(counter, value)
+    rules = services.settings.badge_rules
+    codes = rules.reached(counter, value)
     if not codes:
         return []
     rows = await Badge.filter(member_id=member_id, code__in=codes).values_list("code", flat=True)
@@ -25,8 +27,8 @@ async def award_reached(
         await notify(
             member_id=member_id,
             kind="BADGE",
-            title=f"New badge: {domain.NAMES[code]}",
-            body=f"You earned the badge {domain.NAMES[code]}.",
+            title=f"New badge: {rules.name_of(code)}",
+            body=f"You earned the badge {rules.name_of(code)}.",
             at=at,
             dedupe_key=f"badge:{code}",
         )

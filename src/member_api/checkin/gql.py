@@ -13,11 +13,12 @@ from member_api.errors import DomainError
 from member_api.graphql.context import GqlInfo
 from member_api.graphql.errors import AnyError, ClientError
 from member_api.graphql.results import outcome
+from member_api.graphql.scalars import PointCount
 
 
 @strawberry.type
 class CheckInSuccess:
-    points_awarded: int
+    points_awarded: PointCount
     streak: int
 
 
@@ -35,11 +36,12 @@ class CheckInMutation:
     @strawberry.mutation(description="Check in for today (Asia/Shanghai business date).")
     async def check_in(self, info: GqlInfo) -> CheckInResult:
         async def work() -> service.CheckInResult:
-            member_id = await info.context.acting_member_id()
+            member_id = await info.context.record_member_action()
             return await service.check_in(info.context.services, member_id=member_id)
 
         return await outcome(
-            work(), lambda r: CheckInSuccess(points_awarded=r.points_awarded, streak=r.streak)
+            work(),
+            lambda r: CheckInSuccess(points_awarded=PointCount(r.points_awarded), streak=r.streak),
         )
 
 

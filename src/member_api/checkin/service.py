@@ -1,4 +1,4 @@
-"""Checking in: once a business day (the database says so), 5 points, a streak."""
+"""Checking in: once a business day (the database says so), points as configured, a streak."""
 
 from __future__ import annotations
 
@@ -12,15 +12,16 @@ from tortoise.transactions import in_transaction
 
 from member_api.badges import service as badges
 from member_api.badges.domain import Counter
+from member_api.business_calendar import add_months, business_date
 from member_api.checkin import domain
 from member_api.checkin.models import CheckIn
+from member_api.error_codes import CheckInErrorCode
 from member_api.errors import Conflict, InvalidInput
 from member_api.points import service as points
 from member_api.points.domain import Reason
 from member_api.services import Services
 from member_api.tasks import service as tasks
 from member_api.tasks.domain import Action
-from member_api.tiers.domain import add_months, business_date
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class CheckInResult:
 
 
 def _already() -> Conflict:
-    return Conflict("ALREADY_CHECKED_IN", "You have checked in today already.")
+    return Conflict(CheckInErrorCode.ALREADY_CHECKED_IN, "You have checked in today already.")
 
 
 async def check_in(services: Services, *, member_id: uuid.UUID) -> CheckInResult:
@@ -64,7 +65,7 @@ async def check_in(services: Services, *, member_id: uuid.UUID) -> CheckInResult
                 reference=f"check-in:{today.isoformat()}",
             )
             await badges.award_reached(
-                member_id, Counter.CHECK_IN_STREAK, streak, at=services.clock.now()
+                services, member_id, Counter.CHECK_IN_STREAK, streak, at=services.clock.now()
             )
     except IntegrityError as exc:
         raise _already() from exc
@@ -91,7 +92,9 @@ def parse_month(value: str) -> date:
         year, month = (int(part) for part in value.split("-"))
         return date(year, month, 1)
     except ValueError as exc:
-        raise InvalidInput("INVALID_MONTH", "Give the month as YYYY-MM.", field="month") from exc
+        raise InvalidInput(
+            CheckInErrorCode.INVALID_MONTH, "Give the month as YYYY-MM.", field="month"
+        ) from exc
 
 
 async def calendar(member_id: uuid.UUID, month: date) -> list[date]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import uuid
 from dataclasses import dataclass
@@ -10,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from member_api.error_codes import CommerceErrorCode
 from member_api.errors import InvalidInput, NotAuthenticated
+from member_api.signatures import sign as sign  # the scheme, shared with the outbox
 
 SIGNATURE_TOLERANCE_SECONDS = 300
 MAX_AMOUNT_FEN = 10**12  # ten billion yuan
@@ -42,38 +43,41 @@ class CommerceEventIn:
     item_public_id: str | None = None
 
 
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return "sha256=" + digest.hexdigest()
-
-
 def verify_signature(
     *, secret: str, timestamp: str | None, signature: str | None, body: bytes, now: datetime
 ) -> None:
     """Refuse a request that is unsigned, signed with another secret, or replayed late."""
     if not secret:
-        raise NotAuthenticated("WEBHOOK_DISABLED", "The commerce webhook has no secret set.")
+        raise NotAuthenticated(
+            CommerceErrorCode.WEBHOOK_DISABLED, "The commerce webhook has no secret set."
+        )
     if not timestamp or not signature:
-        raise NotAuthenticated("SIGNATURE_MISSING", "Signature headers are missing.")
-    try:
-        sent = int(timestamp)
-    except ValueError as exc:
-        raise NotAuthenticated("BAD_TIMESTAMP", "The timestamp is not unix seconds.") from exc
+        raise NotAuthenticated(
+            CommerceErrorCode.SIGNATURE_MISSING, "Signature headers are missing."
+        )
+    if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
+        raise NotAuthenticated(
+            CommerceErrorCode.BAD_TIMESTAMP, "The timestamp is not unix seconds."
+        )
+    sent = int(timestamp)
     if abs(now.timestamp() - sent) > SIGNATURE_TOLERANCE_SECONDS:
-        raise NotAuthenticated("STALE_TIMESTAMP", "The timestamp is more than 300 s off.")
-    if not hmac.compare_digest(sign(secret, timestamp, body), signature.strip()):
-        raise NotAuthenticated("BAD_SIGNATURE", "The signature does not match.")
+        raise NotAuthenticated(
+            CommerceErrorCode.STALE_TIMESTAMP, "The timestamp is more than 300 s off."
+        )
+    given = signature.strip().encode("utf-8", "surrogateescape")
+    if not hmac.compare_digest(sign(secret, timestamp, body).encode(), given):
+        raise NotAuthenticated(CommerceErrorCode.BAD_SIGNATURE, "The signature does not match.")
 
 
 def _text(payload: dict[str, Any], name: str, *, required: bool) -> str | None:
     value = payload.get(name)
     if value is None:
         if required:
-            raise InvalidInput("MISSING_FIELD", f"{name} is required.", field=name)
+            raise InvalidInput(CommerceErrorCode.MISSING_FIELD, f"{name} is required.", field=name)
         return None
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_ID_LENGTH:
         raise InvalidInput(
-            "INVALID_FIELD",
+            CommerceErrorCode.INVALID_FIELD,
             f"{name} must be a string of 1..{MAX_ID_LENGTH} characters.",
             field=name,
         )
@@ -88,17 +92,25 @@ def _occurred_at(value: object, now: datetime) -> datetime:
             moment = datetime.fromisoformat(value)
         except ValueError as exc:
             raise InvalidInput(
-                "INVALID_TIMESTAMP", "occurredAt must be ISO-8601.", field="occurredAt"
+                CommerceErrorCode.INVALID_TIMESTAMP,
+                "occurredAt must be ISO-8601.",
+                field="occurredAt",
             ) from exc
     else:
-        raise InvalidInput("MISSING_FIELD", "occurredAt is required.", field="occurredAt")
+        raise InvalidInput(
+            CommerceErrorCode.MISSING_FIELD, "occurredAt is required.", field="occurredAt"
+        )
     if moment.tzinfo is None:
         raise InvalidInput(
-            "INVALID_TIMESTAMP", "occurredAt needs a UTC offset.", field="occurredAt"
+            CommerceErrorCode.INVALID_TIMESTAMP,
+            "occurredAt needs a UTC offset.",
+            field="occurredAt",
         )
     if not EARLIEST_EVENT <= moment <= now + timedelta(days=1):
         raise InvalidInput(
-            "INVALID_TIMESTAMP", "occurredAt is not a plausible time.", field="occurredAt"
+            CommerceErrorCode.INVALID_TIMESTAMP,
+            "occurredAt is not a plausible time.",
+            field="occurredAt",
         )
     return moment
 
@@ -107,17 +119,23 @@ def _member_id(value: object) -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
     except ValueError as exc:
-        raise InvalidInput("UNKNOWN_MEMBER", "No member has that id.", field="memberId") from exc
+        raise InvalidInput(
+            CommerceErrorCode.UNKNOWN_MEMBER, "No member has that id.", field="memberId"
+        ) from exc
 
 
 def _amount(value: object, event_type: EventType) -> int | None:
     if value is None and event_type not in _NEEDS_AMOUNT:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput("INVALID_AMOUNT", "amountFen must be an integer.", field="amountFen")
+        raise InvalidInput(
+            CommerceErrorCode.INVALID_AMOUNT, "amountFen must be an integer.", field="amountFen"
+        )
     if value <= 0 or value > MAX_AMOUNT_FEN:
         raise InvalidInput(
-            "INVALID_AMOUNT", f"amountFen must be 1 to {MAX_AMOUNT_FEN}.", field="amountFen"
+            CommerceErrorCode.INVALID_AMOUNT,
+            f"amountFen must be 1 to {MAX_AMOUNT_FEN}.",
+            field="amountFen",
         )
     return value
 
@@ -126,13 +144,13 @@ def parse_event(payload: object, *, now: datetime) -> CommerceEventIn:
     """Check an event's shape; anything wrong is a typed error and nothing is applied.
     `now` bounds `occurredAt`: an event cannot come from more than a day ahead."""
     if not isinstance(payload, dict):
-        raise InvalidInput("MALFORMED_EVENT", "The event must be a JSON object.")
+        raise InvalidInput(CommerceErrorCode.MALFORMED_EVENT, "The event must be a JSON object.")
     raw_type = payload.get("type")
     try:
         event_type = EventType(str(raw_type))
     except ValueError as exc:
         raise InvalidInput(
-            "UNKNOWN_EVENT_TYPE", f"Unknown event type {raw_type!r}.", field="type"
+            CommerceErrorCode.UNKNOWN_EVENT_TYPE, f"Unknown event type {raw_type!r}.", field="type"
         ) from exc
     event_id = _text(payload, "eventId", required=True)
     assert event_id is not None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 from starlette.requests import Request
@@ -10,8 +9,10 @@ from starlette.responses import JSONResponse
 
 from member_api.commerce.domain import parse_event, verify_signature
 from member_api.commerce.service import apply_event
+from member_api.error_codes import CommerceErrorCode, ErrorCode, RequestErrorCode
 from member_api.errors import DomainError
 from member_api.services import Services
+from member_api.text import all_storable, loads
 
 logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024
@@ -25,7 +26,7 @@ _STATUS = {
 }
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
+def _error(status: int, code: ErrorCode, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
@@ -48,7 +49,9 @@ async def commerce_webhook(request: Request) -> JSONResponse:
     services: Services = request.app.state.services
     body = await _read_body(request)
     if body is None:
-        return _error(413, "BODY_TOO_LARGE", f"At most {MAX_BODY_BYTES} bytes per event.")
+        return _error(
+            413, CommerceErrorCode.BODY_TOO_LARGE, f"At most {MAX_BODY_BYTES} bytes per event."
+        )
     try:
         verify_signature(
             secret=services.settings.commerce_webhook_secret,
@@ -58,13 +61,25 @@ async def commerce_webhook(request: Request) -> JSONResponse:
             now=services.clock.now(),
         )
         try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            return _error(400, "MALFORMED_JSON", "The body is not JSON.")
+            payload = loads(body)
+        except ValueError:
+            return _error(
+                400,
+                CommerceErrorCode.MALFORMED_JSON,
+                "The body is not JSON (UTF-8, at most 1,024 deep).",
+            )
+        if not all_storable(payload):
+            return _error(
+                400,
+                RequestErrorCode.INVALID_CHARACTERS,
+                "Text may not contain NUL or unpaired surrogates.",
+            )
         event = parse_event(payload, now=services.clock.now())
         outcome = await apply_event(services, event, source="webhook")
     except DomainError as exc:
-        status = 400 if exc.code == "MALFORMED_EVENT" else _STATUS.get(exc.kind, 422)
+        status = (
+            400 if exc.code == CommerceErrorCode.MALFORMED_EVENT else _STATUS.get(exc.kind, 422)
+        )
         if status == 401:
             logger.warning("commerce webhook refused: %s", exc.code)
         return _error(status, exc.code, exc.message)

@@ -11,18 +11,21 @@ from tortoise.transactions import in_transaction
 
 from member_api.badges import service as badges
 from member_api.badges.domain import Counter
+from member_api.business_calendar import business_date
 from member_api.commerce.domain import CommerceEventIn, EventType
 from member_api.commerce.models import CommerceEvent, MemberOrder
 from member_api.compliance.service import check_paid_order
+from member_api.error_codes import CommerceErrorCode
 from member_api.errors import Conflict, InvalidInput, NotFound
 from member_api.members.activity import bump_facts_version, mark_active
 from member_api.members.models import Member
 from member_api.points import service as points
+from member_api.rights import service as rights
+from member_api.rights.domain import FIRST_AUTHENTICATION_FREE
 from member_api.services import Services
 from member_api.tasks import service as tasks_service
 from member_api.tasks.domain import Action
 from member_api.tiers import service as tiers
-from member_api.tiers.domain import business_date
 from member_api.tiers.rules import TierCode
 
 logger = logging.getLogger(__name__)
@@ -51,20 +54,29 @@ async def apply_event(services: Services, event: CommerceEventIn, *, source: str
                 source=source,
             )
             if event.type is EventType.ORDER_PAID:
-                await _order_paid(services, member, event)
+                await _order_paid(services, member, event, *_order_and_amount(event))
             elif event.type is EventType.ORDER_REFUNDED:
-                await _order_refunded(services, member, event)
+                await _order_refunded(services, member, event, *_order_and_amount(event))
             elif event.type is EventType.AUTHENTICATION_COMPLETED:
                 done = await CommerceEvent.filter(
                     member_id=member.id, type=EventType.AUTHENTICATION_COMPLETED.value
                 ).count()
                 await badges.award_reached(
-                    member.id, Counter.AUTHENTICATIONS, done, at=services.clock.now()
+                    services, member.id, Counter.AUTHENTICATIONS, done, at=services.clock.now()
                 )
                 await tasks_service.record(
                     services,
                     member_id=member.id,
                     action=Action.AUTHENTICATION,
+                    reference=event.event_id,
+                )
+                # The first authentication is the free one: its use is taken with the
+                # event, under the right's unique key, so later ones find it used.
+                await rights.use_on_event(
+                    services,
+                    member,
+                    right_code=FIRST_AUTHENTICATION_FREE,
+                    at=event.occurred_at,
                     reference=event.event_id,
                 )
             elif event.type is EventType.CONSIGNMENT_COMPLETED:
@@ -80,26 +92,45 @@ async def apply_event(services: Services, event: CommerceEventIn, *, source: str
         paid_elsewhere = event.type is EventType.ORDER_PAID and event.order_id is not None
         if paid_elsewhere and await MemberOrder.filter(order_id=event.order_id).exists():
             raise Conflict(
-                "ORDER_ALREADY_PAID", f"Order {event.order_id} was paid already."
+                CommerceErrorCode.ORDER_ALREADY_PAID, f"Order {event.order_id} was paid already."
             ) from None
         raise
     logger.info("commerce event %s (%s) applied", event.event_id, event.type.value)
     return "applied"
 
 
-async def _order_paid(services: Services, member: Member, event: CommerceEventIn) -> None:
-    assert event.order_id is not None
-    assert event.amount_fen is not None
-    if await MemberOrder.filter(order_id=event.order_id).exists():
+def _order_and_amount(event: CommerceEventIn) -> tuple[str, int]:
+    """The order id and amount an order event cannot do without."""
+    if event.order_id is None:
+        raise InvalidInput(
+            CommerceErrorCode.MISSING_FIELD,
+            f"A {event.type.value} event needs orderId.",
+            field="orderId",
+        )
+    if event.amount_fen is None:
+        raise InvalidInput(
+            CommerceErrorCode.MISSING_FIELD,
+            f"A {event.type.value} event needs amountFen.",
+            field="amountFen",
+        )
+    return event.order_id, event.amount_fen
+
+
+async def _order_paid(
+    services: Services, member: Member, event: CommerceEventIn, order_id: str, amount_fen: int
+) -> None:
+    if await MemberOrder.filter(order_id=order_id).exists():
         raise Conflict(
-            "ORDER_ALREADY_PAID", f"Order {event.order_id} was paid already.", field="orderId"
+            CommerceErrorCode.ORDER_ALREADY_PAID,
+            f"Order {order_id} was paid already.",
+            field="orderId",
         )
     first_order = not await MemberOrder.filter(member_id=member.id).exists()
     paid_on = business_date(event.occurred_at)
     order = await MemberOrder.create(
-        order_id=event.order_id,
+        order_id=order_id,
         member_id=member.id,
-        paid_fen=event.amount_fen,
+        paid_fen=amount_fen,
         paid_at=event.occurred_at,
         paid_on=paid_on,
     )
@@ -110,7 +141,7 @@ async def _order_paid(services: Services, member: Member, event: CommerceEventIn
         services, order=order, tier=TierCode(member.tier), event_id=event.event_id
     )
     if first_order and member.referred_by_id is not None:
-        # The referrer now has one more successful referral, and 10% in points.
+        # The referrer now has one more successful referral, and its share in points.
         referrer = await tiers.lock_member(member.referred_by_id)
         await points.credit_referral(
             services, referrer_id=referrer.id, referee_id=member.id, order=order
@@ -119,25 +150,46 @@ async def _order_paid(services: Services, member: Member, event: CommerceEventIn
         await tiers.upgrade_if_earned(services, referrer, reference=f"referral:{member.id}")
 
 
-async def _order_refunded(services: Services, member: Member, event: CommerceEventIn) -> None:
-    assert event.order_id is not None
-    assert event.amount_fen is not None
-    order = await MemberOrder.get_or_none(order_id=event.order_id, member_id=member.id)
+async def _order_refunded(
+    services: Services, member: Member, event: CommerceEventIn, order_id: str, amount_fen: int
+) -> None:
+    order = await MemberOrder.get_or_none(order_id=order_id, member_id=member.id)
     if order is None:
-        raise NotFound("UNKNOWN_ORDER", f"No paid order {event.order_id} for this member.")
+        raise NotFound(
+            CommerceErrorCode.UNKNOWN_ORDER, f"No paid order {order_id} for this member."
+        )
     left = order.paid_fen - order.refunded_fen
-    if event.amount_fen > left:
+    if amount_fen > left:
         raise InvalidInput(
-            "REFUND_EXCEEDS_ORDER",
-            f"Only {left} fen of order {event.order_id} can still be refunded.",
+            CommerceErrorCode.REFUND_EXCEEDS_ORDER,
+            f"Only {left} fen of order {order_id} can still be refunded.",
             field="amountFen",
         )
     # The member row is locked, so nobody else refunds this order meanwhile; the
     # condition and the table's CHECK constraint hold the line regardless.
     updated = await MemberOrder.filter(
-        id=order.id, refunded_fen__lte=order.paid_fen - event.amount_fen
-    ).update(refunded_fen=F("refunded_fen") + event.amount_fen)
+        id=order.id, refunded_fen__lte=order.paid_fen - amount_fen
+    ).update(refunded_fen=F("refunded_fen") + amount_fen)
     if not updated:
-        raise InvalidInput("REFUND_EXCEEDS_ORDER", "The refund exceeds what is left.")
+        raise InvalidInput(
+            CommerceErrorCode.REFUND_EXCEEDS_ORDER, "The refund exceeds what is left."
+        )
     await order.refresh_from_db(fields=["refunded_fen"])
     await points.reverse_for_refund(services, order=order, event_id=event.event_id)
+    if member.referred_by_id is not None and await _is_first_order(order):
+        # The referral bonus this order earned goes back with it.
+        referrer = await tiers.lock_member(member.referred_by_id)
+        await points.reverse_referral(
+            services,
+            referrer_id=referrer.id,
+            referee_id=member.id,
+            first_order=order,
+            event_id=event.event_id,
+        )
+        await bump_facts_version(referrer.id)
+
+
+async def _is_first_order(order: MemberOrder) -> bool:
+    """Whether `order` is its member's first paid order (the one a referral counts)."""
+    first = await MemberOrder.filter(member_id=order.member_id).order_by("id").first()
+    return first is not None and first.id == order.id

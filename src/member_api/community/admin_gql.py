@@ -21,12 +21,14 @@ from member_api.community.gql import (
 from member_api.community.models import Group as GroupRow
 from member_api.community.models import ModerationAction as ActionRow
 from member_api.community.models import Post as PostRow
+from member_api.error_codes import CommunityErrorCode
 from member_api.errors import DomainError
 from member_api.graphql.context import GqlInfo
 from member_api.graphql.errors import AnyError, ClientError
 from member_api.graphql.ids import parse_id
 from member_api.graphql.pagination import PageInfo, newest_first_page
 from member_api.graphql.results import outcome, outcome_as_is
+from member_api.graphql.roles import Roles
 from member_api.staff.domain import StaffRole
 
 
@@ -91,7 +93,10 @@ ModerateCommentResult = Annotated[Comment | AnyError, strawberry.union("Moderate
 
 @strawberry.type
 class CommunityAdminQuery:
-    @strawberry.field(description="Posts awaiting review or hidden, newest first (moderators).")
+    @strawberry.field(
+        description="Posts awaiting review or hidden, newest first.",
+        extensions=[Roles(StaffRole.MODERATOR)],
+    )
     async def moderation_queue(
         self,
         info: GqlInfo,
@@ -99,12 +104,13 @@ class CommunityAdminQuery:
         first: int = 20,
         after: str | None = None,
     ) -> PostConnection:
-        info.context.require_role_or_raise(StaffRole.MODERATOR)
         return await _posts_page(info, PostRow.filter(state=state.value), first, after)
 
-    @strawberry.field(description="A post in any state, with all its comments (moderators).")
+    @strawberry.field(
+        description="A post in any state, with all its comments.",
+        extensions=[Roles(StaffRole.MODERATOR)],
+    )
     async def community_post(self, info: GqlInfo, id: strawberry.ID) -> Post | None:
-        info.context.require_role_or_raise(StaffRole.MODERATOR)
         try:
             post_id = uuid.UUID(str(id))
         except ValueError:
@@ -112,11 +118,13 @@ class CommunityAdminQuery:
         row = await PostRow.get_or_none(id=post_id)
         return await post_of(info, row) if row else None
 
-    @strawberry.field(description="Every moderation action, newest first (moderators).")
+    @strawberry.field(
+        description="Every moderation action, newest first.",
+        extensions=[Roles(StaffRole.MODERATOR)],
+    )
     async def moderation_log(
         self, info: GqlInfo, first: int = 20, after: str | None = None
     ) -> ModerationLogConnection:
-        info.context.require_role_or_raise(StaffRole.MODERATOR)
         rows, page = await newest_first_page(
             ActionRow.all(), first=first, after=after, time_field="at"
         )
@@ -139,9 +147,11 @@ class CommunityAdminQuery:
             page_info=page,
         )
 
-    @strawberry.field(description="Posts, comments and active members per group per week.")
+    @strawberry.field(
+        description="Posts, comments and active members per group per week.",
+        extensions=[Roles(StaffRole.MODERATOR)],
+    )
     async def group_health(self, info: GqlInfo, weeks: int = 4) -> list[GroupWeek]:
-        info.context.require_role_or_raise(StaffRole.MODERATOR)
         try:
             rows = await service.group_health(info.context.services, weeks=weeks)
         except DomainError as exc:
@@ -164,12 +174,12 @@ async def _moderate(
     """Hide or restore a post or comment; the result is the row, shown as its type."""
 
     async def work() -> Post | Comment:
-        staff_id = info.context.require_role(StaffRole.MODERATOR)
+        staff_id = info.context.require_subject()
         row = await service.moderate(
             info.context.services,
             staff_id=staff_id,
             kind=kind,
-            target_id=parse_id(target, code=f"UNKNOWN_{kind}", what=kind.lower()),
+            target_id=parse_id(target, code=service.unknown_target(kind), what=kind.lower()),
             hide=hide,
             reason=reason,
         )
@@ -180,35 +190,49 @@ async def _moderate(
 
 @strawberry.type
 class CommunityAdminMutation:
-    @strawberry.mutation(description="Create an interest group owned by a member (operators).")
+    @strawberry.mutation(
+        description="Create an interest group owned by a member.",
+        extensions=[Roles(StaffRole.OPERATOR)],
+    )
     async def create_group(self, info: GqlInfo, input: CreateGroupInput) -> GroupResult:
         async def work() -> GroupRow:
-            info.context.require_role(StaffRole.OPERATOR)
             return await service.create_group(
                 info.context.services,
                 slug=input.slug,
                 name=input.name,
                 description=input.description,
-                owner_id=parse_id(input.owner_id, code="UNKNOWN_MEMBER", what="member"),
+                owner_id=parse_id(
+                    input.owner_id, code=CommunityErrorCode.UNKNOWN_MEMBER, what="member"
+                ),
             )
 
         return await outcome(work(), CommunityGroup.of)
 
-    @strawberry.mutation(description="Hide a post, with the reason (moderators).")
+    @strawberry.mutation(
+        description="Hide a post, with the reason.", extensions=[Roles(StaffRole.MODERATOR)]
+    )
     async def hide_post(self, info: GqlInfo, input: ModeratePostInput) -> ModeratePostResult:
         return await _moderate(info, "POST", input.post_id, input.reason, hide=True)  # type: ignore[return-value]
 
-    @strawberry.mutation(description="Restore a hidden post, with the reason (moderators).")
+    @strawberry.mutation(
+        description="Restore a hidden post, with the reason.",
+        extensions=[Roles(StaffRole.MODERATOR)],
+    )
     async def restore_post(self, info: GqlInfo, input: ModeratePostInput) -> ModeratePostResult:
         return await _moderate(info, "POST", input.post_id, input.reason, hide=False)  # type: ignore[return-value]
 
-    @strawberry.mutation(description="Hide a comment, with the reason (moderators).")
+    @strawberry.mutation(
+        description="Hide a comment, with the reason.", extensions=[Roles(StaffRole.MODERATOR)]
+    )
     async def hide_comment(
         self, info: GqlInfo, input: ModerateCommentInput
     ) -> ModerateCommentResult:
         return await _moderate(info, "COMMENT", input.comment_id, input.reason, hide=True)  # type: ignore[return-value]
 
-    @strawberry.mutation(description="Restore a hidden comment, with the reason (moderators).")
+    @strawberry.mutation(
+        description="Restore a hidden comment, with the reason.",
+        extensions=[Roles(StaffRole.MODERATOR)],
+    )
     async def restore_comment(
         self, info: GqlInfo, input: ModerateCommentInput
     ) -> ModerateCommentResult:

@@ -6,9 +6,12 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 from urllib.parse import urlsplit
 
+from member_api.error_codes import CommunityErrorCode, RequestErrorCode
 from member_api.errors import InvalidInput
+from member_api.rules_data import build, count, words
 
 MAX_POST_CHARS = 2000
 MAX_COMMENT_CHARS = 500
@@ -39,6 +42,18 @@ class CommunityRules:
     rate_window_seconds: int = 600
     banned_words: tuple[str, ...] = ("高仿", "A货", "replica", "super fake")
 
+    @classmethod
+    def from_mapping(cls, values: Any) -> CommunityRules:
+        def at_least_one(value: Any, name: str) -> int:
+            return count(value, name, minimum=1)
+
+        parsers = {
+            "report_threshold": at_least_one,
+            "rate_window_seconds": at_least_one,
+            "banned_words": words,
+        }
+        return build(cls, values, "community", parsers)
+
 
 def _normal(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
@@ -48,7 +63,9 @@ def check_words(text: str, rules: CommunityRules, *, field: str) -> None:
     normal = _normal(text)
     if any(_normal(word) in normal for word in rules.banned_words if word):
         raise InvalidInput(
-            "BANNED_WORDS", "The text contains words the community does not allow.", field=field
+            CommunityErrorCode.BANNED_WORDS,
+            "The text contains words the community does not allow.",
+            field=field,
         )
 
 
@@ -56,13 +73,19 @@ def clean_text(text: str, *, limit: int, field: str, what: str) -> str:
     text = text.strip()
     if any(c in text for c in "\x00\ufffe\uffff"):
         raise InvalidInput(
-            "INVALID_CHARACTERS", f"The {what} holds characters we cannot keep.", field=field
+            RequestErrorCode.INVALID_CHARACTERS,
+            f"The {what} holds characters we cannot keep.",
+            field=field,
         )
     if not text:
-        raise InvalidInput("EMPTY_TEXT", f"Write something in the {what}.", field=field)
+        raise InvalidInput(
+            CommunityErrorCode.EMPTY_TEXT, f"Write something in the {what}.", field=field
+        )
     if len(text) > limit:
         raise InvalidInput(
-            "TEXT_TOO_LONG", f"A {what} holds at most {limit:,} characters.", field=field
+            CommunityErrorCode.TEXT_TOO_LONG,
+            f"A {what} holds at most {limit:,} characters.",
+            field=field,
         )
     return text
 
@@ -70,7 +93,9 @@ def clean_text(text: str, *, limit: int, field: str, what: str) -> str:
 def clean_image_urls(urls: list[str]) -> list[str]:
     if len(urls) > MAX_IMAGES:
         raise InvalidInput(
-            "TOO_MANY_IMAGES", f"A post holds at most {MAX_IMAGES} images.", field="imageUrls"
+            CommunityErrorCode.TOO_MANY_IMAGES,
+            f"A post holds at most {MAX_IMAGES} images.",
+            field="imageUrls",
         )
     cleaned = []
     for url in urls:
@@ -81,7 +106,7 @@ def clean_image_urls(urls: list[str]) -> list[str]:
             parts = None
         if parts is None or parts.scheme != "https" or not parts.hostname:
             raise InvalidInput(
-                "INVALID_IMAGE_URL",
+                CommunityErrorCode.INVALID_IMAGE_URL,
                 f"Image links must be https:// URLs of at most {MAX_URL_CHARS} characters.",
                 field="imageUrls",
             )
@@ -93,7 +118,9 @@ def clean_slug(slug: str) -> str:
     slug = slug.strip().lower()
     if not 2 <= len(slug) <= 60 or not _SLUG.match(slug):
         raise InvalidInput(
-            "INVALID_SLUG", "A slug is 2 to 60 lowercase letters, digits and dashes.", field="slug"
+            CommunityErrorCode.INVALID_SLUG,
+            "A slug is 2 to 60 lowercase letters, digits and dashes.",
+            field="slug",
         )
     return slug
 
@@ -102,6 +129,8 @@ def clean_reason(reason: str) -> str:
     reason = reason.strip()
     if not reason or len(reason) > 500:
         raise InvalidInput(
-            "REASON_REQUIRED", "Give a reason of 1 to 500 characters.", field="reason"
+            CommunityErrorCode.REASON_REQUIRED,
+            "Give a reason of 1 to 500 characters.",
+            field="reason",
         )
     return reason

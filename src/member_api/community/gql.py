@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import strawberry
 
-from member_api.community import service
+from member_api.community import quiz, service
 from member_api.community.domain import ContentState, QuizVerdict
 from member_api.community.models import Comment as CommentRow
 from member_api.community.models import Group as GroupRow
 from member_api.community.models import GroupMembership, PostLike, QuizAnswer
 from member_api.community.models import Post as PostRow
+from member_api.error_codes import CommunityErrorCode, ErrorCode, RequestErrorCode
 from member_api.graphql.context import GqlInfo
 from member_api.graphql.errors import AnyError, ClientError
 from member_api.graphql.ids import parse_id
@@ -106,6 +107,10 @@ class Quiz:
     question: str
     revealed: bool
     answer: QuizVerdict | None = strawberry.field(description="The verdict, once revealed.")
+    week: date | None = strawberry.field(
+        description="Monday of the week the quiz is open for answers; null while it waits "
+        "for its turn (a group has one quiz a week)."
+    )
 
     @strawberry.field(description="The signed-in member's answer.")
     async def my_answer(self, info: GqlInfo) -> QuizVerdict | None:
@@ -191,6 +196,7 @@ class Post:
             question=row.quiz_question,
             revealed=revealed,
             answer=QuizVerdict(row.quiz_answer) if revealed and row.quiz_answer else None,
+            week=row.quiz_week,
         )
 
     @strawberry.field
@@ -303,7 +309,7 @@ class CommunityGroup:
         return await _posts_page(info, query, first, after)
 
 
-def _id(value: strawberry.ID, code: str, what: str) -> uuid.UUID:
+def _id(value: strawberry.ID, code: ErrorCode, what: str) -> uuid.UUID:
     return parse_id(value, code=code, what=what)
 
 
@@ -340,7 +346,7 @@ class CommunityQuery:
     ) -> PostConnection:
         viewer = info.context.viewer_id()
         if viewer is None:
-            raise ClientError("UNAUTHENTICATED", "Sign in to see your feed.")
+            raise ClientError(RequestErrorCode.UNAUTHENTICATED, "Sign in to see your feed.")
         return await _posts_page(info, service.personal_feed(viewer), first, after)
 
 
@@ -362,6 +368,11 @@ class CreateQuizInput:
     body: str
     question: str
     image_urls: list[str] = strawberry.field(default_factory=list)
+    verdict: QuizVerdict | None = strawberry.field(
+        default=None,
+        description="Your item's verdict, hidden until the reveal; with it, the quiz "
+        "reveals itself when its week is over.",
+    )
 
 
 @strawberry.input
@@ -399,11 +410,11 @@ ReportResult = Annotated[PostReported | AnyError, strawberry.union("ReportPostRe
 
 
 def _post_id(value: strawberry.ID) -> uuid.UUID:
-    return _id(value, "UNKNOWN_POST", "post")
+    return _id(value, CommunityErrorCode.UNKNOWN_POST, "post")
 
 
 def _group_id(value: strawberry.ID) -> uuid.UUID:
-    return _id(value, "UNKNOWN_GROUP", "group")
+    return _id(value, CommunityErrorCode.UNKNOWN_GROUP, "group")
 
 
 @strawberry.type
@@ -411,7 +422,7 @@ class CommunityMutation:
     @strawberry.mutation(description="Join a group (joining twice changes nothing).")
     async def join_group(self, info: GqlInfo, input: JoinGroupInput) -> GroupResult:
         async def work() -> GroupRow:
-            member_id = await info.context.acting_member_id()
+            member_id = await info.context.record_member_action()
             return await service.join_group(
                 info.context.services, member_id=member_id, group_id=_group_id(input.group_id)
             )
@@ -421,7 +432,7 @@ class CommunityMutation:
     @strawberry.mutation(description="Leave a group.")
     async def leave_group(self, info: GqlInfo, input: JoinGroupInput) -> GroupResult:
         async def work() -> GroupRow:
-            member_id = await info.context.acting_member_id()
+            member_id = await info.context.record_member_action()
             return await service.leave_group(
                 info.context.services, member_id=member_id, group_id=_group_id(input.group_id)
             )
@@ -431,7 +442,7 @@ class CommunityMutation:
     @strawberry.mutation(description="Post in a group you belong to: text and up to 9 images.")
     async def create_post(self, info: GqlInfo, input: CreatePostInput) -> PostResult:
         async def work() -> Post:
-            member_id = await info.context.acting_member_id()
+            member_id = await info.context.record_member_action()
             row = await service.create_post(
                 info.context.services,
                 member_id=member_id,
@@ -443,17 +454,21 @@ class CommunityMutation:
 
         return await outcome_as_is(work())
 
-    @strawberry.mutation(description="Ask the weekly authentication quiz (the group's owner).")
+    @strawberry.mutation(
+        description="Put up an item of yours for your group's weekly authentication quiz; it "
+        "opens now if the group has none open this week, else in a later week."
+    )
     async def create_quiz(self, info: GqlInfo, input: CreateQuizInput) -> PostResult:
         async def work() -> Post:
-            member_id = await info.context.acting_member_id()
-            row = await service.create_post(
+            member_id = await info.context.record_member_action()
+            row = await quiz.create_quiz(
                 info.context.services,
                 member_id=member_id,
                 group_id=_group_id(input.group_id),
                 body=input.body,
+                question=input.question,
                 image_urls=input.image_urls,
-                quiz_question=input.question,
+                verdict=QuizVerdict(input.verdict) if input.verdict else None,
             )
             return await post_of(info, row)
 
@@ -462,8 +477,8 @@ class CommunityMutation:
     @strawberry.mutation(description="Answer a quiz: once, before the answer is revealed.")
     async def answer_quiz(self, info: GqlInfo, input: QuizVerdictInput) -> PostResult:
         async def work() -> Post:
-            member_id = await info.context.acting_member_id()
-            row = await service.answer_quiz(
+            member_id = await info.context.record_member_action()
+            row = await quiz.answer_quiz(
                 info.context.services,
                 member_id=member_id,
                 post_id=_post_id(input.post_id),
@@ -476,8 +491,8 @@ class CommunityMutation:
     @strawberry.mutation(description="Reveal a quiz's verdict; correct answers earn points.")
     async def reveal_quiz(self, info: GqlInfo, input: QuizVerdictInput) -> PostResult:
         async def work() -> Post:
-            member_id = await info.context.acting_member_id()
-            row = await service.reveal_quiz(
+            member_id = await info.context.record_member_action()
+            row = await quiz.reveal_quiz(
                 info.context.services,
                 member_id=member_id,
                 post_id=_post_id(input.post_id),
@@ -490,7 +505,7 @@ class CommunityMutation:
     @strawberry.mutation(description="Comment on a post in a group you belong to.")
     async def comment_on_post(self, info: GqlInfo, input: CommentOnPostInput) -> CommentResult:
         async def work() -> CommentRow:
-            member_id = await info.context.acting_member_id()
+            member_id = await info.context.record_member_action()
             return await service.comment_on_post(
                 info.context.services,
                 member_id=member_id,
@@ -503,7 +518,7 @@ class CommunityMutation:
     @strawberry.mutation(description="Like a post (liking twice counts once).")
     async def like_post(self, info: GqlInfo, input: LikePostInput) -> PostResult:
         async def work() -> Post:
-            member_id = await info.context.acting_member_id()
+            member_id = await info.context.record_member_action()
             row = await service.like_post(
                 info.context.services, member_id=member_id, post_id=_post_id(input.post_id)
             )
@@ -515,7 +530,7 @@ class CommunityMutation:
     @strawberry.mutation(description="Take a like back.")
     async def unlike_post(self, info: GqlInfo, input: LikePostInput) -> PostResult:
         async def work() -> Post:
-            member_id = await info.context.acting_member_id()
+            member_id = await info.context.record_member_action()
             row = await service.unlike_post(
                 info.context.services, member_id=member_id, post_id=_post_id(input.post_id)
             )
@@ -527,7 +542,7 @@ class CommunityMutation:
     @strawberry.mutation(description="Report a post to the moderators, once.")
     async def report_post(self, info: GqlInfo, input: ReportPostInput) -> ReportResult:
         async def work() -> PostRow:
-            member_id = await info.context.acting_member_id()
+            member_id = await info.context.record_member_action()
             return await service.report_post(
                 info.context.services,
                 member_id=member_id,

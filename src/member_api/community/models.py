@@ -49,7 +49,10 @@ class GroupMembership(Model):
 
 
 class Post(Model):
-    """A post, or a weekly authentication quiz (kind QUIZ) when a group owner asks one."""
+    """A post, or an entry for a group's weekly authentication quiz (kind QUIZ): a member's
+    item for the group to judge. `quiz_week` is the Monday of the week the quiz is open
+    (one per group and week; NULL while it waits its turn), `quiz_key` the verdict its
+    author declared (hidden until the reveal), `quiz_answer` the revealed verdict."""
 
     id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
     group: fields.ForeignKeyRelation[Group] = fields.ForeignKeyField(
@@ -74,10 +77,13 @@ class Post(Model):
     quiz_question = fields.CharField(max_length=300, null=True)
     quiz_answer = fields.CharField(max_length=12, null=True)
     quiz_revealed_at = fields.DatetimeField(null=True)
+    quiz_key = fields.CharField(max_length=12, null=True)
+    quiz_week = fields.DateField(null=True)
 
     class Meta:
         table = "post"
         indexes = (("group_id", "created_at"), ("author_id", "created_on"))
+        unique_together = (("group", "quiz_week"),)
         constraints = (
             CheckConstraint(
                 check="like_count >= 0 AND comment_count >= 0 AND report_count >= 0",

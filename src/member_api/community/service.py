@@ -1,4 +1,5 @@
-"""Community use cases: groups, posts, comments, likes, reports, moderation, the weekly quiz."""
+"""Community use cases: groups, posts, comments, likes, reports, moderation, group health
+(the weekly quiz is `community.quiz`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from tortoise.transactions import in_transaction
 from member_api import ratelimit
 from member_api.badges import service as badges
 from member_api.badges.domain import Counter
+from member_api.business_calendar import business_date
 from member_api.clock import BUSINESS_ZONE
 from member_api.community import domain
 from member_api.community.domain import ContentState, QuizVerdict
@@ -23,9 +25,9 @@ from member_api.community.models import (
     Post,
     PostLike,
     PostReport,
-    QuizAnswer,
 )
 from member_api.db import create_once
+from member_api.error_codes import CommunityErrorCode
 from member_api.errors import Conflict, Forbidden, InvalidInput, NotFound
 from member_api.members.models import Member
 from member_api.points import service as points
@@ -33,8 +35,6 @@ from member_api.points.domain import Reason
 from member_api.services import Services
 from member_api.tasks import service as tasks
 from member_api.tasks.domain import Action
-from member_api.tiers import service as tiers
-from member_api.tiers.domain import business_date
 
 VISIBLE = ContentState.VISIBLE.value
 
@@ -50,18 +50,24 @@ async def create_group(
     description = description.strip()
     if len(description) > 1000:
         raise InvalidInput(
-            "TEXT_TOO_LONG", "A description holds at most 1,000 characters.", field="description"
+            CommunityErrorCode.TEXT_TOO_LONG,
+            "A description holds at most 1,000 characters.",
+            field="description",
         )
     if not await Member.exists(id=owner_id):
-        raise NotFound("UNKNOWN_MEMBER", "No member has that id.")
+        raise NotFound(CommunityErrorCode.UNKNOWN_MEMBER, "No member has that id.")
     if await Group.exists(slug=slug):
-        raise Conflict("SLUG_TAKEN", f"A group is called {slug!r} already.", field="slug")
+        raise Conflict(
+            CommunityErrorCode.SLUG_TAKEN, f"A group is called {slug!r} already.", field="slug"
+        )
     now = services.clock.now()
     async with in_transaction():
         if not await create_once(
             Group, slug=slug, name=name, description=description, owner_id=owner_id, created_at=now
         ):
-            raise Conflict("SLUG_TAKEN", f"A group is called {slug!r} already.", field="slug")
+            raise Conflict(
+                CommunityErrorCode.SLUG_TAKEN, f"A group is called {slug!r} already.", field="slug"
+            )
         group = await Group.get(slug=slug)
         await _join(services, group, owner_id)
     return await Group.get(id=group.id)
@@ -70,7 +76,7 @@ async def create_group(
 async def _group(group_id: uuid.UUID) -> Group:
     group = await Group.get_or_none(id=group_id)
     if group is None:
-        raise NotFound("UNKNOWN_GROUP", "No group has that id.")
+        raise NotFound(CommunityErrorCode.UNKNOWN_GROUP, "No group has that id.")
     return group
 
 
@@ -97,7 +103,7 @@ async def join_group(services: Services, *, member_id: uuid.UUID, group_id: uuid
 async def leave_group(services: Services, *, member_id: uuid.UUID, group_id: uuid.UUID) -> Group:
     group = await _group(group_id)
     if group.owner_id == member_id:
-        raise Conflict("OWNER_CANNOT_LEAVE", "The group's owner cannot leave it.")
+        raise Conflict(CommunityErrorCode.OWNER_CANNOT_LEAVE, "The group's owner cannot leave it.")
     async with in_transaction():
         left = await GroupMembership.filter(group_id=group.id, member_id=member_id).delete()
         if left:
@@ -109,9 +115,9 @@ async def is_member(group_id: uuid.UUID, member_id: uuid.UUID) -> bool:
     return await GroupMembership.exists(group_id=group_id, member_id=member_id)
 
 
-async def _require_membership(group_id: uuid.UUID, member_id: uuid.UUID) -> None:
+async def require_membership(group_id: uuid.UUID, member_id: uuid.UUID) -> None:
     if not await is_member(group_id, member_id):
-        raise Forbidden("NOT_A_GROUP_MEMBER", "Join the group first.")
+        raise Forbidden(CommunityErrorCode.NOT_A_GROUP_MEMBER, "Join the group first.")
 
 
 # --- visibility ---------------------------------------------------------------------
@@ -127,7 +133,7 @@ def visible_to(viewer_id: uuid.UUID | None) -> Q:
 async def visible_post(post_id: uuid.UUID, viewer_id: uuid.UUID | None) -> Post:
     post = await Post.filter(visible_to(viewer_id), id=post_id).first()
     if post is None:
-        raise NotFound("UNKNOWN_POST", "No post has that id.")
+        raise NotFound(CommunityErrorCode.UNKNOWN_POST, "No post has that id.")
     return post
 
 
@@ -170,8 +176,12 @@ async def create_post(
     body: str,
     image_urls: list[str],
     quiz_question: str | None = None,
+    quiz_key: QuizVerdict | None = None,
 ) -> Post:
-    """Post in a group the member belongs to; the first three posts of a day earn points."""
+    """Post in a group the member belongs to; the first three posts of a day earn points.
+
+    With a question the post is an entry for the group's weekly quiz (`community.quiz`),
+    and `quiz_key` is the verdict the author declares, kept hidden until the reveal."""
     rules = services.settings.community_rules
     body = _check_content(services, body, limit=domain.MAX_POST_CHARS, field="body", what="post")
     images = domain.clean_image_urls(image_urls)
@@ -180,9 +190,7 @@ async def create_post(
         quiz_question = _check_content(
             services, quiz_question, limit=300, field="question", what="question"
         )
-        if group.owner_id != member_id:
-            raise Forbidden("NOT_GROUP_OWNER", "Only the group's owner posts its quiz.")
-    await _require_membership(group.id, member_id)
+    await require_membership(group.id, member_id)
     await _rate(services, "posts", member_id, rules.posts_per_window)
     now = services.clock.now()
     today = business_date(now)
@@ -207,6 +215,7 @@ async def create_post(
             created_on=today,
             created_at=now,
             quiz_question=quiz_question,
+            quiz_key=quiz_key.value if quiz_question is not None and quiz_key else None,
         )
         if reward:
             await points.credit_activity(
@@ -217,7 +226,7 @@ async def create_post(
                 reference=f"post:{post_id}",
             )
         written = await Post.filter(author_id=member_id).count()
-        await badges.award_reached(member_id, Counter.POSTS, written, at=now)
+        await badges.award_reached(services, member_id, Counter.POSTS, written, at=now)
     return post
 
 
@@ -229,7 +238,7 @@ async def comment_on_post(
         services, body, limit=domain.MAX_COMMENT_CHARS, field="body", what="comment"
     )
     post = await visible_post(post_id, member_id)
-    await _require_membership(post.group_id, member_id)
+    await require_membership(post.group_id, member_id)
     await _rate(services, "comments", member_id, rules.comments_per_window)
     comment_id = uuid.uuid4()
     async with in_transaction():
@@ -278,13 +287,15 @@ async def report_post(
     reason = domain.clean_reason(reason)
     post = await visible_post(post_id, member_id)
     if post.author_id == member_id:
-        raise InvalidInput("OWN_POST", "You cannot report your own post.")
+        raise InvalidInput(CommunityErrorCode.OWN_POST, "You cannot report your own post.")
     now = services.clock.now()
     async with in_transaction():
         if not await create_once(
             PostReport, post_id=post.id, member_id=member_id, reason=reason, created_at=now
         ):
-            raise Conflict("ALREADY_REPORTED", "You have reported this post already.")
+            raise Conflict(
+                CommunityErrorCode.ALREADY_REPORTED, "You have reported this post already."
+            )
         await Post.filter(id=post.id).update(report_count=F("report_count") + 1)
         post = await Post.get(id=post.id)  # the update holds the row: the count is exact
         threshold = services.settings.community_rules.report_threshold
@@ -311,6 +322,11 @@ async def report_post(
 # --- moderation ---------------------------------------------------------------------
 
 
+def unknown_target(kind: str) -> CommunityErrorCode:
+    """The code for a moderated post or comment that does not exist."""
+    return CommunityErrorCode.UNKNOWN_POST if kind == "POST" else CommunityErrorCode.UNKNOWN_COMMENT
+
+
 async def moderate(
     services: Services,
     *,
@@ -327,14 +343,16 @@ async def moderate(
     async with in_transaction():
         row = await model.get_or_none(id=target_id)
         if row is None:
-            raise NotFound(f"UNKNOWN_{kind}", f"No {kind.lower()} has that id.")
+            raise NotFound(unknown_target(kind), f"No {kind.lower()} has that id.")
         if hide:
             await model.filter(id=target_id).update(
                 state=ContentState.HIDDEN.value, hidden_reason=reason
             )
         else:
             if row.state == VISIBLE:
-                raise Conflict("NOT_HIDDEN", f"The {kind.lower()} is visible already.")
+                raise Conflict(
+                    CommunityErrorCode.NOT_HIDDEN, f"The {kind.lower()} is visible already."
+                )
             await model.filter(id=target_id).update(state=VISIBLE, hidden_reason=None)
         await ModerationAction.create(
             staff_id=staff_id,
@@ -345,70 +363,6 @@ async def moderate(
             at=now,
         )
     return await model.get(id=target_id)
-
-
-# --- the weekly quiz ----------------------------------------------------------------
-
-
-async def answer_quiz(
-    services: Services, *, member_id: uuid.UUID, post_id: uuid.UUID, verdict: QuizVerdict
-) -> Post:
-    post = await visible_post(post_id, member_id)
-    if post.kind != "QUIZ":
-        raise InvalidInput("NOT_A_QUIZ", "This post is not a quiz.")
-    if post.author_id == member_id:
-        raise InvalidInput("OWN_QUIZ", "You asked this quiz.")
-    await _require_membership(post.group_id, member_id)
-    async with in_transaction():
-        # The post row is held until the answer is in: a reveal waits for it, or it
-        # sees the reveal and refuses.
-        locked = await Post.select_for_update(no_key=True).get(id=post.id)
-        if locked.quiz_revealed_at is not None:
-            raise Conflict("QUIZ_REVEALED", "The answer has been revealed; answers are closed.")
-        if not await create_once(
-            QuizAnswer,
-            post_id=post.id,
-            member_id=member_id,
-            answer=verdict.value,
-            answered_at=services.clock.now(),
-        ):
-            raise Conflict("ALREADY_ANSWERED", "You have answered this quiz already.")
-    return post
-
-
-async def reveal_quiz(
-    services: Services, *, member_id: uuid.UUID, post_id: uuid.UUID, verdict: QuizVerdict
-) -> Post:
-    """The owner reveals the verdict; each correct answer earns its points once."""
-    post = await visible_post(post_id, member_id)
-    if post.kind != "QUIZ":
-        raise InvalidInput("NOT_A_QUIZ", "This post is not a quiz.")
-    if post.author_id != member_id:
-        raise Forbidden("NOT_GROUP_OWNER", "Only the quiz's author reveals it.")
-    now = services.clock.now()
-    reward = services.settings.community_rules.quiz_points
-    revealed = await Post.filter(id=post.id, quiz_revealed_at__isnull=True).update(
-        quiz_answer=verdict.value, quiz_revealed_at=now
-    )
-    if not revealed:
-        raise Conflict("QUIZ_REVEALED", "The answer has been revealed already.")
-    # Answers are closed now (an answer re-reads the post under its lock). Each winner is
-    # paid in a short transaction of their own, member row first as everywhere, and at
-    # most once: the ledger keeps one credit per reference.
-    winners = await QuizAnswer.filter(post_id=post.id, answer=verdict.value).values_list(
-        "member_id", flat=True
-    )
-    for winner in sorted(str(w) for w in winners):
-        async with in_transaction():
-            await tiers.lock_member(uuid.UUID(winner))
-            await points.credit_activity(
-                services,
-                member_id=uuid.UUID(winner),
-                reason=Reason.QUIZ,
-                points=reward,
-                reference=f"quiz:{post.id}",
-            )
-    return await Post.get(id=post.id)
 
 
 # --- group health -------------------------------------------------------------------
@@ -427,7 +381,9 @@ async def group_health(services: Services, *, weeks: int) -> list[WeekHealth]:
     """Posts, comments and distinct active members (posting, commenting or liking) per
     group per Monday-to-Sunday week, the current week last."""
     if not 1 <= weeks <= 52:
-        raise InvalidInput("INVALID_WEEKS", "Ask for 1 to 52 weeks.", field="weeks")
+        raise InvalidInput(
+            CommunityErrorCode.INVALID_WEEKS, "Ask for 1 to 52 weeks.", field="weeks"
+        )
     today = business_date(services.clock.now())
     this_monday = today - timedelta(days=today.weekday())
     first_monday = this_monday - timedelta(weeks=weeks - 1)

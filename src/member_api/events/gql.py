@@ -1,4 +1,4 @@
-"""Offline events in GraphQL: upcoming events, seats, sign-ups; staff create and record."""
+"""Offline events in GraphQL: upcoming events, seats, sign-ups."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Annotated
 
 import strawberry
 
-from member_api.events import service
+from member_api.error_codes import EventErrorCode
+from member_api.events import domain, service
 from member_api.events.models import EventSignup as SignupRow
 from member_api.events.models import OfflineEvent as EventRow
 from member_api.graphql.context import GqlInfo
@@ -15,9 +16,6 @@ from member_api.graphql.errors import AnyError
 from member_api.graphql.ids import parse_id
 from member_api.graphql.pagination import PageInfo, newest_first_page
 from member_api.graphql.results import outcome
-from member_api.staff.domain import StaffRole
-from member_api.tiers.gql import TierCode
-from member_api.tiers.rules import TierCode as TierCodeValue
 
 
 @strawberry.type
@@ -39,7 +37,7 @@ class Event:
             city=row.city,
             starts_at=row.starts_at,
             seats=row.seats,
-            seats_left=row.seats - row.seats_taken,
+            seats_left=domain.seats_left(row.seats, row.seats_taken),
         )
 
     @strawberry.field(description="Whether the signed-in member holds a seat.")
@@ -47,7 +45,9 @@ class Event:
         member_id = info.context.viewer_id()
         if member_id is None:
             return False
-        return await SignupRow.exists(event_id=self.row.id, member_id=member_id, status="ACTIVE")
+        return await SignupRow.exists(
+            event_id=self.row.id, member_id=member_id, status=domain.SignupStatus.ACTIVE.value
+        )
 
 
 @strawberry.type
@@ -102,11 +102,11 @@ class EventMutation:
     @strawberry.mutation(description="Take a seat at an event.")
     async def sign_up_for_event(self, info: GqlInfo, input: SignUpForEventInput) -> SignupResult:
         async def work() -> EventSignup:
-            member_id = await info.context.acting_member_id()
+            member_id = await info.context.record_member_action()
             row = await service.sign_up(
                 info.context.services,
                 member_id=member_id,
-                event_id=parse_id(input.event_id, code="UNKNOWN_EVENT", what="event"),
+                event_id=parse_id(input.event_id, code=EventErrorCode.UNKNOWN_EVENT, what="event"),
             )
             return await _signup_of(row)
 
@@ -115,70 +115,12 @@ class EventMutation:
     @strawberry.mutation(description="Give the seat back.")
     async def cancel_event_sign_up(self, info: GqlInfo, input: SignUpForEventInput) -> SignupResult:
         async def work() -> EventSignup:
-            member_id = await info.context.acting_member_id()
+            member_id = await info.context.record_member_action()
             row = await service.cancel_sign_up(
                 info.context.services,
                 member_id=member_id,
-                event_id=parse_id(input.event_id, code="UNKNOWN_EVENT", what="event"),
+                event_id=parse_id(input.event_id, code=EventErrorCode.UNKNOWN_EVENT, what="event"),
             )
             return await _signup_of(row)
 
         return await outcome(work(), lambda signup: signup)
-
-
-@strawberry.input
-class CreateEventInput:
-    title: str
-    city: str
-    starts_at: datetime
-    seats: int
-    min_tier: TierCode | None = None
-
-
-@strawberry.input
-class RecordEventAttendanceInput:
-    event_id: strawberry.ID
-    member_id: strawberry.ID
-
-
-@strawberry.type
-class AttendanceRecorded:
-    recorded: bool = strawberry.field(description="False when it had been recorded already.")
-
-
-EventResult = Annotated[Event | AnyError, strawberry.union("EventResult")]
-AttendanceResult = Annotated[
-    AttendanceRecorded | AnyError, strawberry.union("RecordEventAttendanceResult")
-]
-
-
-@strawberry.type
-class EventAdminMutation:
-    @strawberry.mutation(description="Create an offline event (operators).")
-    async def create_event(self, info: GqlInfo, input: CreateEventInput) -> EventResult:
-        async def work() -> EventRow:
-            info.context.require_role(StaffRole.OPERATOR)
-            return await service.create_event(
-                info.context.services,
-                title=input.title,
-                city=input.city,
-                starts_at=input.starts_at,
-                seats=input.seats,
-                min_tier=TierCodeValue(input.min_tier.value) if input.min_tier else None,
-            )
-
-        return await outcome(work(), Event.of)
-
-    @strawberry.mutation(description="Record that a member attended (operators).")
-    async def record_event_attendance(
-        self, info: GqlInfo, input: RecordEventAttendanceInput
-    ) -> AttendanceResult:
-        async def work() -> bool:
-            info.context.require_role(StaffRole.OPERATOR)
-            return await service.record_event_attendance(
-                info.context.services,
-                event_id=parse_id(input.event_id, code="UNKNOWN_EVENT", what="event"),
-                member_id=parse_id(input.member_id, code="UNKNOWN_MEMBER", what="member"),
-            )
-
-        return await outcome(work(), lambda done: AttendanceRecorded(recorded=done))

@@ -9,7 +9,10 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from member_api.errors import Conflict, Forbidden, InvalidInput, NotFound
+from member_api.error_codes import EventErrorCode
+from member_api.errors import NotFound
+from member_api.events import domain
+from member_api.events.domain import EventDraft, SignupStatus
 from member_api.events.models import EventAttendance, EventSignup, OfflineEvent
 from member_api.members.activity import bump_facts_version, mark_active
 from member_api.members.models import Member
@@ -19,7 +22,6 @@ from member_api.services import Services
 from member_api.tasks import service as tasks
 from member_api.tasks.domain import Action
 from member_api.tiers import service as tiers
-from member_api.tiers.domain import business_date
 from member_api.tiers.rules import TierCode
 
 
@@ -62,16 +64,7 @@ async def create_event(
     seats: int,
     min_tier: TierCode | None,
 ) -> OfflineEvent:
-    if not title.strip() or len(title) > 120:
-        raise InvalidInput("INVALID_TITLE", "Title: 1 to 120 characters.", field="title")
-    if not city.strip() or len(city) > 60:
-        raise InvalidInput("INVALID_CITY", "City: 1 to 60 characters.", field="city")
-    if starts_at.tzinfo is None or starts_at <= services.clock.now():
-        raise InvalidInput(
-            "INVALID_START", "Give a future start time with a UTC offset.", field="startsAt"
-        )
-    if not 1 <= seats <= 100_000:
-        raise InvalidInput("INVALID_SEATS", "Seats: 1 to 100,000.", field="seats")
+    domain.check_draft(EventDraft(title, city, starts_at, seats, min_tier), services.clock.now())
     return await OfflineEvent.create(
         title=title.strip(),
         city=city.strip(),
@@ -85,9 +78,8 @@ async def create_event(
 async def _open_event(services: Services, event_id: uuid.UUID) -> OfflineEvent:
     event = await OfflineEvent.get_or_none(id=event_id)
     if event is None:
-        raise NotFound("UNKNOWN_EVENT", "No event has that id.")
-    if event.starts_at <= services.clock.now():
-        raise Conflict("EVENT_STARTED", "This event has started already.")
+        raise NotFound(EventErrorCode.UNKNOWN_EVENT, "No event has that id.")
+    domain.check_open(event.starts_at, services.clock.now())
     return event
 
 
@@ -95,25 +87,24 @@ async def sign_up(services: Services, *, member_id: uuid.UUID, event_id: uuid.UU
     """Take a seat: never more seats than exist, one seat per member."""
     event = await _open_event(services, event_id)
     member = await Member.get(id=member_id)
-    if event.min_tier and TierCode(member.tier).rank < TierCode(event.min_tier).rank:
-        raise Forbidden("TIER_TOO_LOW", f"This event is for tier {event.min_tier} and above.")
+    min_tier = TierCode(event.min_tier) if event.min_tier else None
+    domain.check_tier(TierCode(member.tier), min_tier)
     try:
         async with in_transaction():
             signup = await EventSignup.get_or_none(event_id=event.id, member_id=member_id)
-            if signup is not None and signup.status == "ACTIVE":
-                raise Conflict("ALREADY_SIGNED_UP", "You have a seat at this event already.")
             if signup is None:
                 # The unique key (event, member) stops a second seat for one member.
                 signup = await EventSignup.create(
                     event_id=event.id, member_id=member_id, created_at=services.clock.now()
                 )
             else:
-                reopened = await EventSignup.filter(id=signup.id, status="CANCELLED").update(
-                    status="ACTIVE"
-                )
+                domain.check_may_sign_up_again(signup.status)
+                reopened = await EventSignup.filter(
+                    id=signup.id, status=SignupStatus.CANCELLED.value
+                ).update(status=SignupStatus.ACTIVE.value)
                 if not reopened:
-                    raise Conflict("ALREADY_SIGNED_UP", "You have a seat at this event already.")
-                signup.status = "ACTIVE"
+                    raise domain.already_signed_up()
+                signup.status = SignupStatus.ACTIVE.value
             await tasks.record(
                 services, member_id=member_id, action=Action.EVENT_SIGN_UP, reference=str(event.id)
             )
@@ -121,9 +112,9 @@ async def sign_up(services: Services, *, member_id: uuid.UUID, event_id: uuid.UU
                 seats_taken=F("seats_taken") + 1
             )
             if not seated:
-                raise Conflict("NO_SEATS_LEFT", "Every seat is taken.")
+                raise domain.no_seats_left()
     except IntegrityError as exc:
-        raise Conflict("ALREADY_SIGNED_UP", "You have a seat at this event already.") from exc
+        raise domain.already_signed_up() from exc
     return signup
 
 
@@ -135,13 +126,13 @@ async def cancel_sign_up(
         signup = await EventSignup.get_or_none(event_id=event_id, member_id=member_id)
         cancelled = 0
         if signup is not None:
-            cancelled = await EventSignup.filter(id=signup.id, status="ACTIVE").update(
-                status="CANCELLED"
-            )
+            cancelled = await EventSignup.filter(
+                id=signup.id, status=SignupStatus.ACTIVE.value
+            ).update(status=SignupStatus.CANCELLED.value)
         if not cancelled or signup is None:
-            raise NotFound("NOT_SIGNED_UP", "You have no seat at this event.")
+            raise domain.no_seat_to_give_back()
         await OfflineEvent.filter(id=event_id).update(seats_taken=F("seats_taken") - 1)
-        signup.status = "CANCELLED"
+        signup.status = SignupStatus.CANCELLED.value
     return signup
 
 
@@ -151,12 +142,14 @@ async def record_event_attendance(
     """Staff: the member came. Needs their seat; earns points and counts toward Diamond."""
     event = await OfflineEvent.get_or_none(id=event_id)
     if event is None:
-        raise NotFound("UNKNOWN_EVENT", "No event has that id.")
-    if not await EventSignup.exists(event_id=event_id, member_id=member_id, status="ACTIVE"):
-        raise Conflict("NOT_SIGNED_UP", "The member has no seat at this event.")
+        raise NotFound(EventErrorCode.UNKNOWN_EVENT, "No event has that id.")
+    holds_seat = await EventSignup.exists(
+        event_id=event_id, member_id=member_id, status=SignupStatus.ACTIVE.value
+    )
+    domain.check_may_attend(holds_seat)
     return await record_attendance(
         services,
         member_id=member_id,
         event_ref=str(event.id),
-        attended_on=business_date(event.starts_at),
+        attended_on=domain.attendance_day(event.starts_at),
     )

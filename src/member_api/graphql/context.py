@@ -12,7 +12,8 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from member_api.auth.tokens import AccessClaims, SubjectKind
-from member_api.errors import DomainError, Forbidden, NotAuthenticated
+from member_api.error_codes import RequestErrorCode
+from member_api.errors import Forbidden, NotAuthenticated
 from member_api.graphql.errors import ClientError
 from member_api.logs import current_request_id
 from member_api.services import Services
@@ -60,7 +61,8 @@ class Context:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return NotAuthenticated(
-                "INVALID_TOKEN", "Send the access token as 'Authorization: Bearer <token>'."
+                RequestErrorCode.INVALID_TOKEN,
+                "Send the access token as 'Authorization: Bearer <token>'.",
             )
         try:
             return self.services.tokens.verify(token.strip(), self.audience)
@@ -75,8 +77,9 @@ class Context:
             raise ClientError(exc.code, exc.message) from exc
         return claims.subject_id if claims is not None else None
 
-    async def acting_member_id(self) -> uuid.UUID:
-        """For member mutations: the signed-in member, whose day now counts as active."""
+    async def record_member_action(self) -> uuid.UUID:
+        """For member mutations: record that the signed-in member acted today and return
+        their id. This writes: the day counts as active, which can raise their tier."""
         member_id = self.require_subject()
         if not self._activity_recorded:
             self._activity_recorded = True
@@ -90,20 +93,15 @@ class Context:
         claims = self.claims()
         allowed = {role, *alternatives}
         if claims is None or not allowed & set(claims.roles):
-            raise Forbidden("FORBIDDEN", f"This needs the {' or '.join(sorted(allowed))} role.")
+            raise Forbidden(
+                RequestErrorCode.FORBIDDEN, f"This needs the {' or '.join(sorted(allowed))} role."
+            )
         return staff_id
-
-    def require_role_or_raise(self, role: str) -> uuid.UUID:
-        """For staff queries: like `require_role`, failing as a GraphQL error."""
-        try:
-            return self.require_role(role)
-        except DomainError as exc:
-            raise ClientError(exc.code, exc.message) from exc
 
     def require_subject(self) -> uuid.UUID:
         claims = self.claims()
         if claims is None:
-            raise NotAuthenticated("UNAUTHENTICATED", "Sign in first.")
+            raise NotAuthenticated(RequestErrorCode.UNAUTHENTICATED, "Sign in first.")
         return claims.subject_id
 
 

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 
+from member_api.error_codes import ERROR_CODE_ENUMS, ErrorCode
 from member_api.errors import DomainError, RateLimited
 
 
 @strawberry.interface(description="Every expected failure: a stable code and a readable message.")
 class Error:
-    code: str
-    message: str
+    code: str = strawberry.field(
+        description=(
+            "Stable and machine-readable: one of the values of the `*ErrorCode` enums "
+            "(AuthErrorCode, MemberErrorCode, RewardErrorCode, ...), by area. New codes may "
+            "be added; a client shows `message` for a code it does not know."
+        )
+    )
+    message: str = strawberry.field(description="For people; may change wording.")
 
 
 @strawberry.type(description="The input broke a rule; `field` names the input field.")
@@ -63,6 +71,21 @@ AnyError = (
     | UpstreamError
 )
 
+
+def _code_enum(enum: type[StrEnum]) -> Any:
+    area = enum.__name__.removesuffix("ErrorCode") or "Request"
+    return strawberry.enum(
+        enum,
+        description=(
+            f"The `code` values of errors from the {area} area. "
+            "`Error.code` is a String so that a new code never breaks a client."
+        ),
+    )
+
+
+# Listed in the schema so clients can generate a switch over every known code.
+ERROR_CODE_TYPES: tuple[Any, ...] = tuple(_code_enum(e) for e in ERROR_CODE_ENUMS)
+
 ERROR_TYPES: tuple[type, ...] = (
     ValidationError,
     AuthenticationError,
@@ -98,5 +121,5 @@ def error_from(exc: DomainError) -> AnyError:
 class ClientError(GraphQLError):
     """A GraphQL error meant for the client (never masked), with `extensions.code`."""
 
-    def __init__(self, code: str, message: str, **extensions: Any) -> None:
+    def __init__(self, code: ErrorCode, message: str, **extensions: Any) -> None:
         super().__init__(message, extensions={"code": code, **extensions})

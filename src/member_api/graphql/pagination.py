@@ -14,6 +14,7 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
+from member_api.error_codes import RequestErrorCode
 from member_api.graphql.errors import ClientError
 
 MAX_FIRST = 100
@@ -28,7 +29,9 @@ class PageInfo:
 
 def check_first(first: int) -> int:
     if first < 0 or first > MAX_FIRST:
-        raise ClientError("INVALID_ARGUMENT", f"first must be between 0 and {MAX_FIRST}.")
+        raise ClientError(
+            RequestErrorCode.INVALID_ARGUMENT, f"first must be between 0 and {MAX_FIRST}."
+        )
     return first
 
 
@@ -44,9 +47,11 @@ def decode_cursor(cursor: str | None, size: int) -> list[Any] | None:
             raise ValueError("too long")
         values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise ClientError("INVALID_CURSOR", "The cursor is not one we gave out.") from exc
+        raise ClientError(
+            RequestErrorCode.INVALID_CURSOR, "The cursor is not one we gave out."
+        ) from exc
     if not isinstance(values, list) or len(values) != size:
-        raise ClientError("INVALID_CURSOR", "The cursor is not one we gave out.")
+        raise ClientError(RequestErrorCode.INVALID_CURSOR, "The cursor is not one we gave out.")
     return values
 
 
@@ -80,7 +85,7 @@ async def newest_first_page(
 
 
 def _invalid_cursor() -> ClientError:
-    return ClientError("INVALID_CURSOR", "The cursor is not one we gave out.")
+    return ClientError(RequestErrorCode.INVALID_CURSOR, "The cursor is not one we gave out.")
 
 
 def _cursor_time(value: object) -> datetime:

@@ -9,6 +9,7 @@ same for every client build; `member-api persisted-queries` prints the manifest.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,9 +19,13 @@ from graphql import GraphQLError, OperationDefinitionNode, parse, print_ast
 from strawberry.extensions import SchemaExtension
 
 from member_api.bounded import Bounded
+from member_api.error_codes import RequestErrorCode
 
 logger = logging.getLogger(__name__)
 LEARNED_MAX = 1_000
+# The clients' operations, shipped inside the package (and so in the image); written by
+# `member-api persisted-queries --write`, checked against the clients' files by a test.
+MANIFEST = Path(__file__).with_name("operations.json")
 
 
 def sha256_hex(text: str) -> str:
@@ -52,6 +57,26 @@ class PersistedQueries:
             count += self.register_document(path.read_text(encoding="utf-8"))
         return count
 
+    def register_manifest(self, path: Path) -> int:
+        """Register a manifest written by `manifest_of`; a tampered entry is refused."""
+        data = json.loads(path.read_text(encoding="utf-8"))
+        count = 0
+        for entry in data["operations"]:
+            if sha256_hex(entry["query"]) != entry["sha256"]:
+                raise ValueError(f"{path}: {entry['name']}'s text does not match its hash")
+            self.registered[entry["sha256"]] = entry["query"]
+            self.names[entry["sha256"]] = entry["name"]
+            count += 1
+        return count
+
+    def manifest(self) -> dict[str, Any]:
+        """The registered operations as a manifest: name, hash and text, by name."""
+        operations = sorted(
+            ({"name": self.names[d], "sha256": d, "query": q} for d, q in self.registered.items()),
+            key=lambda entry: (entry["name"], entry["sha256"]),
+        )
+        return {"operations": operations}
+
     def lookup(self, digest: str) -> str | None:
         found = self.registered.get(digest)
         if found is not None:
@@ -64,7 +89,7 @@ class PersistedQueries:
         self._learned.put(digest, text)
 
 
-def _error(message: str, code: str) -> GraphQLError:
+def _error(message: str, code: RequestErrorCode) -> GraphQLError:
     return GraphQLError(message, extensions={"code": code})
 
 
@@ -87,22 +112,28 @@ class PersistedQuery(SchemaExtension):
             if store.only_registered and ad_hoc:
                 raise _error(
                     "This server runs registered operations only; send the persisted query's hash.",
-                    "PERSISTED_QUERY_REQUIRED",
+                    RequestErrorCode.PERSISTED_QUERY_REQUIRED,
                 )
             return
         digest = asked.get("sha256Hash") if isinstance(asked, dict) else None
         if not isinstance(asked, dict) or asked.get("version") != 1 or not isinstance(digest, str):
-            raise _error("persistedQuery needs version 1 and a sha256Hash.", "BAD_PERSISTED_QUERY")
+            raise _error(
+                "persistedQuery needs version 1 and a sha256Hash.",
+                RequestErrorCode.BAD_PERSISTED_QUERY,
+            )
         if context.query is None:
             text = store.lookup(digest.lower())
             if text is None:
-                raise _error("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")
+                raise _error("PersistedQueryNotFound", RequestErrorCode.PERSISTED_QUERY_NOT_FOUND)
             context.query = text
             return
         if sha256_hex(context.query) != digest.lower():
-            raise _error("provided sha does not match query", "PERSISTED_QUERY_HASH_MISMATCH")
+            raise _error(
+                "provided sha does not match query", RequestErrorCode.PERSISTED_QUERY_HASH_MISMATCH
+            )
         if store.only_registered and digest.lower() not in store.registered:
             raise _error(
-                "This server runs registered operations only.", "PERSISTED_QUERY_NOT_REGISTERED"
+                "This server runs registered operations only.",
+                RequestErrorCode.PERSISTED_QUERY_NOT_REGISTERED,
             )
         store.learn(digest.lower(), context.query)

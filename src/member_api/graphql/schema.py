@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import strawberry
@@ -12,32 +13,28 @@ from strawberry.extensions import DisableIntrospection, MaskErrors, ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from member_api.background.admin_gql import BackgroundAdminQuery
 from member_api.checkin.gql import CheckInMutation
-from member_api.commerce.gql import CommerceMutation
+from member_api.commerce.admin_gql import CommerceAdminMutation
 from member_api.community.admin_gql import CommunityAdminMutation, CommunityAdminQuery
 from member_api.community.gql import CommunityMutation, CommunityQuery
-from member_api.events.gql import EventAdminMutation, EventMutation, EventQuery
-from member_api.graphql.errors import ERROR_TYPES, ClientError
+from member_api.events.admin_gql import EventAdminMutation
+from member_api.events.gql import EventMutation, EventQuery
+from member_api.graphql.errors import ERROR_CODE_TYPES, ERROR_TYPES, ClientError
 from member_api.graphql.limits import limit_extensions
 from member_api.graphql.observe import Observe
 from member_api.graphql.persisted import PersistedQuery
+from member_api.graphql.scalars import SCALARS
 from member_api.graphql.throttle import RequestBudget
 from member_api.graphql.validation import ValidationCache
 from member_api.members.gql import MemberMutation, MemberQuery
-from member_api.provenance.gql import (
-    ProvenanceAdminMutation,
-    ProvenanceAdminQuery,
-    ProvenanceMutation,
-    ProvenanceQuery,
-)
-from member_api.rewards.gql import (
-    QUANTITY_SCALAR,
-    Quantity,
-    RewardAdminMutation,
-    RewardMutation,
-    RewardQuery,
-)
-from member_api.staff.gql import StaffMutation, StaffQuery
+from member_api.outbox.admin_gql import OutboxAdminMutation, OutboxAdminQuery
+from member_api.points.admin_gql import PointsAdminMutation
+from member_api.provenance.admin_gql import ProvenanceAdminMutation, ProvenanceAdminQuery
+from member_api.provenance.gql import ProvenanceMutation, ProvenanceQuery
+from member_api.rewards.admin_gql import RedemptionAdminMutation, RewardAdminMutation
+from member_api.rewards.gql import QUANTITY_SCALAR, Quantity, RewardMutation, RewardQuery
+from member_api.staff.admin_gql import StaffAdminMutation, StaffAdminQuery
 from member_api.tasks.gql import TaskMutation
 from member_api.tiers.admin_gql import TierAdminMutation, TierAdminQuery
 
@@ -85,10 +82,10 @@ def _build(query: type, mutation: type, *, introspection: bool = True) -> strawb
     if not introspection:
         extensions.append(DisableIntrospection)
     return _Schema(
-        config=StrawberryConfig(scalar_map={Quantity: QUANTITY_SCALAR}),
+        config=StrawberryConfig(scalar_map={Quantity: QUANTITY_SCALAR, **SCALARS}),
         query=query,
         mutation=mutation,
-        types=list(ERROR_TYPES),
+        types=[*ERROR_TYPES, *ERROR_CODE_TYPES],
         extensions=extensions,
     )
 
@@ -112,19 +109,29 @@ class Mutation(
 
 
 @strawberry.type(name="Query")
-class AdminQuery(StaffQuery, TierAdminQuery, CommunityAdminQuery, ProvenanceAdminQuery):
+class AdminQuery(
+    StaffAdminQuery,
+    TierAdminQuery,
+    CommunityAdminQuery,
+    ProvenanceAdminQuery,
+    OutboxAdminQuery,
+    BackgroundAdminQuery,
+):
     pass
 
 
 @strawberry.type(name="Mutation")
 class AdminMutation(
-    StaffMutation,
-    CommerceMutation,
+    StaffAdminMutation,
+    CommerceAdminMutation,
     TierAdminMutation,
     RewardAdminMutation,
+    PointsAdminMutation,
+    RedemptionAdminMutation,
     EventAdminMutation,
     CommunityAdminMutation,
     ProvenanceAdminMutation,
+    OutboxAdminMutation,
 ):
     pass
 
@@ -148,3 +155,12 @@ def schemas(*, introspection: bool) -> tuple[strawberry.Schema, strawberry.Schem
 
 def sdl(schema: Any) -> str:
     return str(schema.as_str()) + "\n"
+
+
+def export_sdl(directory: Path) -> tuple[Path, Path]:
+    """Write schema.graphql (members) and admin.graphql (staff) into `directory`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    member, admin = directory / "schema.graphql", directory / "admin.graphql"
+    member.write_text(sdl(member_schema), encoding="utf-8")
+    admin.write_text(sdl(admin_schema), encoding="utf-8")
+    return member, admin

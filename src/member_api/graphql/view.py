@@ -6,15 +6,20 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from member_api.auth.tokens import SubjectKind
+from member_api.error_codes import RequestErrorCode
+from member_api.graphql import graphiql
 from member_api.graphql.context import Context
+from member_api.text import loads
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
@@ -30,6 +35,21 @@ def prefers_graphql_response(accept: str) -> bool:
     )
 
 
+_REFUSAL_CODES = {
+    400: RequestErrorCode.BAD_REQUEST,
+    404: RequestErrorCode.NOT_FOUND,
+    405: RequestErrorCode.METHOD_NOT_ALLOWED,
+}
+
+
+def refusal(status: int, message: str, *, accept: str = "") -> Response:
+    """A request the endpoint refuses before running anything, in GraphQL's shape."""
+    code = _REFUSAL_CODES.get(status, RequestErrorCode.BAD_REQUEST)
+    body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
+    kind = GRAPHQL_RESPONSE if prefers_graphql_response(accept) else "application/json"
+    return Response(body, status_code=status, media_type=f"{kind}; charset=utf-8")
+
+
 class GraphQLEndpoint(GraphQL[Context, None]):
     def __init__(self, schema: Any, *, audience: SubjectKind, graphiql: bool) -> None:
         super().__init__(
@@ -38,6 +58,52 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             allow_queries_via_get=True,
         )
         self.audience: SubjectKind = audience
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        if request.method not in ("GET", "HEAD", "POST"):
+            response = refusal(
+                405,
+                "Use GET for queries or POST; this endpoint allows nothing else.",
+                accept=request.headers.get("accept", ""),
+            )
+            response.headers["allow"] = "GET, POST"
+            await response(scope, receive, send)
+            return
+        try:
+            response = await self.run(request)
+        except HTTPException as refused:
+            response = refusal(
+                refused.status_code, refused.reason, accept=request.headers.get("accept", "")
+            )
+        await response(scope, receive, send)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Our GraphiQL page: every file it loads comes from this service."""
+        return graphiql.page(request)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Strict JSON (UTF-8, no lone surrogates, numbers a float holds, at most 1,024
+        levels deep), and a request is an object (a list is a batch, refused later)."""
+        try:
+            decoded = loads(data)
+        except ValueError as error:
+            raise HTTPException(400, f"The body is not valid JSON: {error}.") from error
+        if not isinstance(decoded, dict | list):
+            raise HTTPException(400, "The request body must be a JSON object.")
+        return decoded
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        parsed = await super().parse_http_body(request)
+        for item in parsed if isinstance(parsed, list) else [parsed]:
+            if not isinstance(item.operation_name, str | None):
+                raise HTTPException(
+                    400, "The GraphQL operation's `operationName` must be a string or null."
+                )
+        return parsed
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

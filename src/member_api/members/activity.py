@@ -11,9 +11,13 @@ from member_api.db import create_once
 from member_api.members.models import ActivityDay, Member
 
 
+async def was_active(member_id: uuid.UUID, day: date) -> bool:
+    return await ActivityDay.filter(member_id=member_id, day=day).exists()
+
+
 async def mark_active(member_id: uuid.UUID, day: date) -> bool:
     """Record `day` as active; True the first time (the tier facts changed)."""
-    if await ActivityDay.filter(member_id=member_id, day=day).exists():
+    if await was_active(member_id, day):
         return False
     if not await create_once(ActivityDay, member_id=member_id, day=day):
         return False  # the same first action, twice at once

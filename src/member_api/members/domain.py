@@ -7,9 +7,10 @@ import secrets
 import unicodedata
 from urllib.parse import urlsplit
 
+from member_api.error_codes import MemberErrorCode
 from member_api.errors import InvalidInput
 
-_MAINLAND_MOBILE = re.compile(r"1[3-9]\d{9}")
+_MAINLAND_MOBILE = re.compile(r"1[3-9][0-9]{9}")  # ASCII digits only: \d takes full-width ones
 _SEPARATORS = re.compile(r"[\s\-()]")
 REFERRAL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 REFERRAL_CODE_LENGTH = 8
@@ -26,7 +27,9 @@ def normalise_phone(raw: str) -> str:
             break
     if not _MAINLAND_MOBILE.fullmatch(phone):
         raise InvalidInput(
-            "INVALID_PHONE", "Enter an 11-digit mainland mobile number.", field="phone"
+            MemberErrorCode.INVALID_PHONE,
+            "Enter an 11-digit mainland mobile number.",
+            field="phone",
         )
     return phone
 
@@ -39,16 +42,18 @@ def mask_phone(phone: str) -> str:
 def clean_display_name(raw: str) -> str:
     name = unicodedata.normalize("NFC", raw).strip()
     if not name:
-        raise InvalidInput("INVALID_DISPLAY_NAME", "Display name is empty.", field="displayName")
+        raise InvalidInput(
+            MemberErrorCode.INVALID_DISPLAY_NAME, "Display name is empty.", field="displayName"
+        )
     if len(name) > DISPLAY_NAME_MAX:
         raise InvalidInput(
-            "INVALID_DISPLAY_NAME",
+            MemberErrorCode.INVALID_DISPLAY_NAME,
             f"Display name must be at most {DISPLAY_NAME_MAX} characters.",
             field="displayName",
         )
     if any(unicodedata.category(ch).startswith("C") for ch in name):
         raise InvalidInput(
-            "INVALID_DISPLAY_NAME",
+            MemberErrorCode.INVALID_DISPLAY_NAME,
             "Display name has control characters.",
             field="displayName",
         )
@@ -59,10 +64,14 @@ def clean_avatar_url(raw: str) -> str | None:
     url = raw.strip()
     if not url:
         return None
-    parts = urlsplit(url)
-    if len(url) > AVATAR_URL_MAX or parts.scheme != "https" or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # a malformed host, such as an unclosed IPv6 bracket
+        host = None
+    if len(url) > AVATAR_URL_MAX or not host or parts.scheme != "https":
         raise InvalidInput(
-            "INVALID_AVATAR_URL",
+            MemberErrorCode.INVALID_AVATAR_URL,
             f"Avatar must be an https URL of at most {AVATAR_URL_MAX} characters.",
             field="avatarUrl",
         )
@@ -79,7 +88,9 @@ def normalise_referral_code(raw: str) -> str | None:
         return None
     if len(code) != REFERRAL_CODE_LENGTH or any(ch not in REFERRAL_ALPHABET for ch in code):
         raise InvalidInput(
-            "REFERRAL_CODE_UNKNOWN", "That referral code does not exist.", field="referralCode"
+            MemberErrorCode.REFERRAL_CODE_UNKNOWN,
+            "That referral code does not exist.",
+            field="referralCode",
         )
     return code
 

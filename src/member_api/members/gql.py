@@ -8,8 +8,8 @@ from typing import Annotated
 
 import strawberry
 
-from member_api.badges.domain import NAMES as badge_names
 from member_api.badges.models import Badge as BadgeRow
+from member_api.business_calendar import business_date
 from member_api.checkin.gql import CheckInStatusType, calendar_of, status_of
 from member_api.graphql.auth_types import (
     AuthResult,
@@ -22,6 +22,7 @@ from member_api.graphql.auth_types import (
 from member_api.graphql.context import GqlInfo
 from member_api.graphql.errors import AnyError
 from member_api.graphql.results import outcome
+from member_api.graphql.scalars import PointCount
 from member_api.members import service
 from member_api.members.models import Member as MemberRow
 from member_api.notifications.gql import NotificationConnection, notifications_page
@@ -32,7 +33,6 @@ from member_api.rewards.gql import RedemptionConnection, redemptions_page
 from member_api.rights import service as rights_service
 from member_api.tasks.gql import CouponType, TaskType, coupons_of, tasks_of
 from member_api.tiers import service as tiers
-from member_api.tiers.domain import business_date
 from member_api.tiers.gql import RightType, Tier, TierChange, TierProgress
 from member_api.tiers.models import TierChange as TierChangeRow
 from member_api.tiers.rules import TierCode as TierCodeValue
@@ -103,17 +103,17 @@ class MemberType:
         return await points_of(info, self.row.id)
 
     @strawberry.field(description="Carbon credits from completed consignments.")
-    async def carbon_credits(self, info: GqlInfo) -> int:
+    async def carbon_credits(self, info: GqlInfo) -> PointCount:
         today = business_date(info.context.services.clock.now())
         balance, _ = await ledger.balance(self.row.id, ledger.CARBON, as_of=today)
-        return balance
+        return PointCount(balance)
 
     @strawberry.field(description="Milestone badges earned, oldest first.")
-    async def badges(self) -> list[BadgeType]:
+    async def badges(self, info: GqlInfo) -> list[BadgeType]:
+        rules = info.context.services.settings.badge_rules
         rows = await BadgeRow.filter(member_id=self.row.id).order_by("earned_at", "id")
         return [
-            BadgeType(code=r.code, name=badge_names.get(r.code, r.code), earned_at=r.earned_at)
-            for r in rows
+            BadgeType(code=r.code, name=rules.name_of(r.code), earned_at=r.earned_at) for r in rows
         ]
 
     @strawberry.field(description="The task catalogue with the member's progress.")
@@ -238,7 +238,7 @@ class MemberMutation:
     @strawberry.mutation(description="Change the display name or avatar.")
     async def update_profile(self, info: GqlInfo, input: UpdateProfileInput) -> UpdateProfileResult:
         async def work() -> MemberRow:
-            member_id = await info.context.acting_member_id()
+            member_id = await info.context.record_member_action()
             return await service.update_profile(
                 info.context.services,
                 member_id=member_id,

@@ -10,6 +10,7 @@ from tortoise.transactions import in_transaction
 
 from member_api.auth.passwords import check_password_policy
 from member_api.auth.sessions import IssuedTokens
+from member_api.error_codes import MemberErrorCode, RequestErrorCode
 from member_api.errors import Conflict, InvalidInput, NotAuthenticated
 from member_api.members import domain
 from member_api.members.models import Member
@@ -27,15 +28,21 @@ def phone_index(services: Services, phone: str) -> str:
 
 
 async def _create_member(services: Services, **values: Any) -> Member:
-    """Insert a member with a fresh referral code, retrying the rare code collision."""
+    """Insert a member with a fresh referral code, retrying the rare code collision. The
+    member row, its first tier and its new-member coupon pack commit together: after a
+    failure none of them exists."""
     now = services.clock.now()
     for _ in range(_CODE_ATTEMPTS):
         code = domain.new_referral_code()
         if await Member.filter(referral_code=code).exists():
             continue
         values.setdefault("display_name", domain.default_display_name(code))
-        member = await Member.create(referral_code=code, joined_at=now, updated_at=now, **values)
-        await tiers.record_registration(member)
+        async with in_transaction():
+            member = await Member.create(
+                referral_code=code, joined_at=now, updated_at=now, **values
+            )
+            await tiers.record_registration(member)
+            await tasks.issue_new_member_pack(services, member.id)
         return member
     raise RuntimeError("could not find a free referral code")
 
@@ -57,7 +64,7 @@ async def register(
         referrer = await Member.get_or_none(referral_code=code)
         if referrer is None:
             raise InvalidInput(
-                "REFERRAL_CODE_UNKNOWN",
+                MemberErrorCode.REFERRAL_CODE_UNKNOWN,
                 "That referral code does not exist.",
                 field="referralCode",
             )
@@ -83,7 +90,7 @@ async def register(
 
 def _phone_taken() -> Conflict:
     return Conflict(
-        "PHONE_ALREADY_REGISTERED",
+        MemberErrorCode.PHONE_ALREADY_REGISTERED,
         "This phone number is already registered; sign in instead.",
         field="phone",
     )
@@ -99,7 +106,9 @@ async def login(
     stored = member.password_hash if member is not None else None
     if member is None or not await services.passwords.verify(stored, password):
         await services.login_throttle.record_failure(index, client_address)
-        raise NotAuthenticated("INVALID_CREDENTIALS", "Phone number or password is wrong.")
+        raise NotAuthenticated(
+            MemberErrorCode.INVALID_CREDENTIALS, "Phone number or password is wrong."
+        )
     await services.login_throttle.reset(index)
     await tiers.record_activity(services, member.id)
     return await services.sessions.start("member", member.id)
@@ -108,7 +117,9 @@ async def login(
 async def login_with_miniprogram(services: Services, *, code: str) -> IssuedTokens:
     code = code.strip()
     if not code or len(code) > 256:
-        raise InvalidInput("INVALID_CODE", "The mini-program login code is missing.", field="code")
+        raise InvalidInput(
+            MemberErrorCode.INVALID_CODE, "The mini-program login code is missing.", field="code"
+        )
     session = await services.miniprogram.code2session(code)
     member = await _member_for_miniprogram(services, session.openid, session.unionid)
     await tiers.record_activity(services, member.id)
@@ -132,7 +143,9 @@ async def _member_for_miniprogram(services: Services, openid: str, unionid: str 
 
 async def _member_exists(member_id: uuid.UUID) -> tuple[str, ...]:
     if not await Member.filter(id=member_id).exists():
-        raise NotAuthenticated("INVALID_REFRESH_TOKEN", "The refresh token is not valid.")
+        raise NotAuthenticated(
+            MemberErrorCode.INVALID_REFRESH_TOKEN, "The refresh token is not valid."
+        )
     return ()
 
 
@@ -158,7 +171,7 @@ async def update_profile(
 ) -> Member:
     member = await Member.get_or_none(id=member_id)
     if member is None:
-        raise NotAuthenticated("UNAUTHENTICATED", "This account no longer exists.")
+        raise NotAuthenticated(RequestErrorCode.UNAUTHENTICATED, "This account no longer exists.")
     if display_name is not None:
         member.display_name = domain.clean_display_name(display_name)
     if avatar_url is not None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
+from member_api.business_calendar import add_months
+from member_api.error_codes import PointsErrorCode
 from member_api.errors import Conflict
-from member_api.tiers.domain import add_months
+from member_api.rules_data import build, count, table
 from member_api.tiers.rules import TierCode
 
 
@@ -17,6 +20,7 @@ class Reason(StrEnum):
     POST = "POST"
     EVENT = "EVENT"
     REFERRAL = "REFERRAL"
+    REFERRAL_REVERSAL = "REFERRAL_REVERSAL"
     QUIZ = "QUIZ"
     TASK = "TASK"
     REDEMPTION = "REDEMPTION"
@@ -24,12 +28,22 @@ class Reason(StrEnum):
     REFUND_REVERSAL = "REFUND_REVERSAL"
     EXPIRY = "EXPIRY"
     ADJUSTMENT = "ADJUSTMENT"
+    CARBON_CREDIT = "CARBON_CREDIT"
 
 
 @dataclass(frozen=True)
 class PointsRules:
     points_per_yuan: int = 1
-    multiplier_percent: dict[str, int] | None = None  # by tier code; default x1.5 from Gold
+    # Earning on purchases by tier code, in percent (150 = x1.5).
+    multiplier_percent: dict[str, int] = field(
+        default_factory=lambda: {
+            "NEW": 100,
+            "SILVER": 100,
+            "GOLD": 150,
+            "DIAMOND": 150,
+            "BLACK_DIAMOND": 150,
+        }
+    )
     referral_percent: int = 10
     expiry_months: int = 36  # 0: points never expire
     event_attendance_points: int = 50
@@ -37,8 +51,20 @@ class PointsRules:
     expiring_soon_days: int = 90
 
     def multiplier(self, tier: TierCode) -> int:
-        table = self.multiplier_percent or {"GOLD": 150, "DIAMOND": 150, "BLACK_DIAMOND": 150}
-        return table.get(tier.value, 100)
+        return self.multiplier_percent.get(tier.value, 100)
+
+    @classmethod
+    def from_mapping(cls, values: Any) -> PointsRules:
+        codes = [t.value for t in TierCode]
+
+        def multipliers(value: Any, name: str) -> dict[str, int]:
+            return table(value, name, codes, cls().multiplier_percent)
+
+        def percent(value: Any, name: str) -> int:
+            return count(value, name, maximum=100)
+
+        parsers = {"multiplier_percent": multipliers, "referral_percent": percent}
+        return build(cls, values, "points", parsers)
 
     def expiry_for(self, earned_on: date) -> date | None:
         return add_months(earned_on, self.expiry_months) if self.expiry_months else None
@@ -86,7 +112,8 @@ def plan_spend(lots: list[Lot], amount: int) -> list[tuple[int, int]]:
     available = sum(lot.remaining for lot in lots if lot.remaining > 0)
     if available < amount:
         raise Conflict(
-            "INSUFFICIENT_POINTS", f"This needs {amount} points; the balance is {available}."
+            PointsErrorCode.INSUFFICIENT_POINTS,
+            f"This needs {amount} points; the balance is {available}.",
         )
     return _take(spending_order(lots), amount)
 

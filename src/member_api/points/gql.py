@@ -9,25 +9,24 @@ import strawberry
 
 from member_api.graphql.context import GqlInfo
 from member_api.graphql.pagination import PageInfo, newest_first_page
+from member_api.graphql.scalars import PointCount
 from member_api.points import service
+from member_api.points.domain import Reason
 from member_api.points.ledger import POINTS
 from member_api.points.models import LedgerEntry
 
 
 @strawberry.type
 class ExpiringPoints:
-    amount: int
+    amount: PointCount
     expires_on: date
 
 
 @strawberry.type
 class PointsEntry:
     id: strawberry.ID
-    delta: int
-    reason: str = strawberry.field(
-        description="SPEND, CHECK_IN, POST, EVENT, REFERRAL, QUIZ, TASK, REDEMPTION, CANCELLATION, "
-        "REFUND_REVERSAL, EXPIRY or ADJUSTMENT."
-    )
+    delta: PointCount
+    reason: str = strawberry.field(description="The entry's cause: " + ", ".join(Reason) + ".")
     occurred_at: datetime
     expires_on: date | None = strawberry.field(description="For a credit: when it expires.")
 
@@ -47,8 +46,10 @@ class PointsEntryConnection:
 @strawberry.type
 class Points:
     member_id: strawberry.Private[uuid.UUID]
-    balance: int = strawberry.field(description="Negative while a refund's debt is unpaid.")
-    debt: int = strawberry.field(description="Points owed after a refund; earnings pay it first.")
+    balance: PointCount = strawberry.field(description="Negative while a refund's debt is unpaid.")
+    debt: PointCount = strawberry.field(
+        description="Points owed after a refund; earnings pay it first."
+    )
     expiring_soon: list[ExpiringPoints] = strawberry.field(
         description="Points expiring in the next 90 days, by date."
     )
@@ -83,7 +84,9 @@ async def points_of(info: GqlInfo, member_id: uuid.UUID) -> Points:
     view = await service.points_view(info.context.services, member_id)
     return Points(
         member_id=member_id,
-        balance=view.balance,
-        debt=view.debt,
-        expiring_soon=[ExpiringPoints(amount=a, expires_on=d) for d, a in view.expiring_soon],
+        balance=PointCount(view.balance),
+        debt=PointCount(view.debt),
+        expiring_soon=[
+            ExpiringPoints(amount=PointCount(a), expires_on=d) for d, a in view.expiring_soon
+        ],
     )

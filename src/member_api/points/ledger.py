@@ -6,6 +6,7 @@ Invariant, per account: sum of entries = sum of lot remainders - debt.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -13,11 +14,12 @@ from tortoise.expressions import F, Q
 from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
+from member_api.business_calendar import business_date
+from member_api.error_codes import PointsErrorCode
 from member_api.errors import Conflict
 from member_api.points import domain
 from member_api.points.domain import Reason
 from member_api.points.models import LedgerAccount, LedgerAllocation, LedgerEntry, LedgerLot
-from member_api.tiers.domain import business_date
 
 POINTS = "POINTS"
 CARBON = "CARBON"
@@ -113,7 +115,7 @@ async def _take(entry: LedgerEntry, takes: list[tuple[int, int]]) -> None:
             remaining=F("remaining") - points
         )
         if not taken:
-            raise Conflict("LEDGER_CONFLICT", "The balance changed; try again.")
+            raise Conflict(PointsErrorCode.LEDGER_CONFLICT, "The balance changed; try again.")
         await LedgerAllocation.create(entry_id=entry.id, lot_id=lot_id, points=points)
 
 
@@ -137,7 +139,7 @@ async def debit(
         if sum(lot.remaining for lot in lots) - account.debt < amount:
             # Points restored while a refund's debt is open are not spendable past it.
             raise Conflict(
-                "INSUFFICIENT_POINTS",
+                PointsErrorCode.INSUFFICIENT_POINTS,
                 f"This needs {amount} points; the balance is "
                 f"{sum(lot.remaining for lot in lots) - account.debt}.",
             )
@@ -156,21 +158,28 @@ async def debit(
 
 
 async def reverse(
-    member_id: uuid.UUID, amount: int, *, reference: str, own_source: str, at: datetime
+    member_id: uuid.UUID,
+    amount: int,
+    *,
+    reference: str,
+    own_source: str,
+    at: datetime,
+    reason: Reason = Reason.REFUND_REVERSAL,
 ) -> Movement:
-    """Take back points a refund undoes: the order's lots first; the rest becomes debt."""
+    """Take back points a refund undoes: the lots of `own_source` first; the rest becomes
+    debt. Once per (reason, reference)."""
     if amount <= 0:
         return Movement(None)
     async with in_transaction():
         account = await lock_account(member_id)
-        if await _already(account, Reason.REFUND_REVERSAL, reference):
+        if await _already(account, reason, reference):
             return Movement(None)
         lots = await _lots(account, business_date(at))
         takes, debt = domain.plan_reversal(lots, amount, own_source)
         entry = await LedgerEntry.create(
             account_id=account.id,
             delta=-amount,
-            reason=Reason.REFUND_REVERSAL,
+            reason=reason,
             reference=reference,
             occurred_at=at,
         )
@@ -206,13 +215,35 @@ async def restore(
     return Movement(entry)
 
 
-async def expire_lots(as_of: date, *, at: datetime) -> int:
-    """Expire every lot whose expiry date has come (`expires_on` on or before `as_of`): one
-    entry per lot, so running it again finds nothing left to expire."""
-    expired = 0
-    lot_ids = await LedgerLot.filter(expires_on__lte=as_of, remaining__gt=0).values_list(
-        "id", "account__member_id", "account__currency"
+async def expiring_lots(as_of: date) -> list[tuple[uuid.UUID, str, int]]:
+    """(member, currency, amount) that `expire_lots(as_of)` would take, by account."""
+    rows = await LedgerLot.filter(expires_on__lte=as_of, remaining__gt=0).values_list(
+        "account__member_id", "account__currency", "remaining"
     )
+    totals: dict[tuple[uuid.UUID, str], int] = {}
+    for member_id, currency, remaining in rows:
+        key = (uuid.UUID(str(member_id)), str(currency))
+        totals[key] = totals.get(key, 0) + int(remaining)
+    return [(m, c, amount) for (m, c), amount in sorted(totals.items(), key=lambda kv: str(kv[0]))]
+
+
+async def expire_lots(
+    as_of: date,
+    *,
+    at: datetime,
+    low: uuid.UUID | None = None,
+    high: uuid.UUID | None = None,
+) -> int:
+    """Expire every lot whose expiry date has come (`expires_on` on or before `as_of`): one
+    entry per lot, so running it again finds nothing left to expire. `low` and `high`
+    limit it to the members with ids in [low, high)."""
+    expired = 0
+    due = LedgerLot.filter(expires_on__lte=as_of, remaining__gt=0)
+    if low is not None:
+        due = due.filter(account__member_id__gte=low)
+    if high is not None:
+        due = due.filter(account__member_id__lt=high)
+    lot_ids = await due.values_list("id", "account__member_id", "account__currency")
     for lot_id, member_id, currency in lot_ids:
         async with in_transaction():
             account = await lock_account(member_id, currency)
@@ -230,6 +261,24 @@ async def expire_lots(as_of: date, *, at: datetime) -> int:
             await _take(entry, [(lot.id, lot.remaining)])
             expired += 1
     return expired
+
+
+async def entries_total(member_id: uuid.UUID, reason: Reason, references: Sequence[str]) -> int:
+    """The sum of the member's points entries of `reason` with one of `references`."""
+    if not references:
+        return 0
+    row = (
+        await LedgerEntry.filter(
+            account__member_id=member_id,
+            account__currency=POINTS,
+            reason=reason,
+            reference__in=list(references),
+        )
+        .annotate(total=Sum("delta"))
+        .first()
+        .values("total")
+    )
+    return int((row or {}).get("total") or 0)
 
 
 async def balance(

@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import secrets
+import string
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -14,6 +16,7 @@ from urllib.parse import urlsplit
 
 import rfc8785
 
+from member_api.error_codes import ProvenanceErrorCode
 from member_api.errors import InvalidInput
 from member_api.staff.domain import StaffRole
 
@@ -62,7 +65,7 @@ STATUS_AFTER = {
     EventKind.MAINTENANCE: None,
     EventKind.TRANSFER: None,
 }
-_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")  # fullmatch: `$` would allow a final newline
 
 
 def vocabulary(kind: EventKind, details: dict[str, Any]) -> tuple[str, str]:
@@ -77,11 +80,13 @@ def clean_details(kind: EventKind, details: dict[str, Any]) -> dict[str, Any]:
     if kind is EventKind.AUTHENTICATION:
         verdict = details.get("verdict")
         digest = details.get("reportDigest")
-        if verdict not in {v.value for v in Verdict}:
-            raise InvalidInput("INVALID_VERDICT", "Give GENUINE or COUNTERFEIT.", field="verdict")
-        if not isinstance(digest, str) or not _DIGEST.match(digest):
+        if not isinstance(verdict, str) or verdict not in {v.value for v in Verdict}:
             raise InvalidInput(
-                "INVALID_REPORT_DIGEST",
+                ProvenanceErrorCode.INVALID_VERDICT, "Give GENUINE or COUNTERFEIT.", field="verdict"
+            )
+        if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
+            raise InvalidInput(
+                ProvenanceErrorCode.INVALID_REPORT_DIGEST,
                 "Give the report's digest as sha256:<64 hex digits>.",
                 field="reportDigest",
             )
@@ -90,7 +95,9 @@ def clean_details(kind: EventKind, details: dict[str, Any]) -> dict[str, Any]:
     if note is None:
         return {}
     if not isinstance(note, str) or len(note.strip()) > 300:
-        raise InvalidInput("INVALID_NOTE", "A note holds at most 300 characters.", field="note")
+        raise InvalidInput(
+            ProvenanceErrorCode.INVALID_NOTE, "A note holds at most 300 characters.", field="note"
+        )
     return {"note": note.strip()} if note.strip() else {}
 
 
@@ -139,7 +146,14 @@ def utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace(".000000Z", "Z")
 
 
-_PUBLIC_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+_PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
+_LEADING = string.ascii_letters + string.digits
+
+
+def new_public_id() -> str:
+    """16 URL-safe characters (about 96 random bits) that begin with a letter or digit, so the id
+    reads as an argument, never as an option, wherever it is typed."""
+    return secrets.choice(_LEADING) + secrets.token_urlsafe(12)[1:]
 
 
 def public_id_of(code: str) -> str | None:
@@ -152,7 +166,7 @@ def public_id_of(code: str) -> str | None:
         except ValueError:
             return None
         code = path.rsplit("/", 1)[-1]
-    return code if _PUBLIC_ID.match(code) else None
+    return code if _PUBLIC_ID.fullmatch(code) else None
 
 
 def what_of(brand: str, model: str, category: str) -> dict[str, str]:

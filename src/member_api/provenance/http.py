@@ -10,6 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
+from member_api.error_codes import ProvenanceErrorCode, RequestErrorCode
 from member_api.provenance import domain, log, service
 from member_api.provenance.models import Checkpoint
 from member_api.services import Services
@@ -40,7 +41,9 @@ async def scan_page(request: Request) -> Response:
     if record is None:
         if wanted == "html":
             return HTMLResponse(_not_found_page(), status_code=404, headers=_NO_STORE)
-        body = {"error": {"code": "UNKNOWN_ITEM", "message": "No item has that code."}}
+        body = {
+            "error": {"code": ProvenanceErrorCode.UNKNOWN_ITEM, "message": "No item has that code."}
+        }
         return JSONResponse(body, status_code=404, headers=_NO_STORE)
     if wanted == "json":
         return JSONResponse(record.as_json(), headers=_NO_STORE)
@@ -66,14 +69,19 @@ async def consistency(request: Request) -> Response:
         old, new = int(request.query_params["from"]), int(request.query_params["to"])
     except (KeyError, ValueError):
         return JSONResponse(
-            {"error": {"code": "INVALID_ARGUMENT", "message": "Give ?from=M&to=N."}},
+            {"error": {"code": RequestErrorCode.INVALID_ARGUMENT, "message": "Give ?from=M&to=N."}},
             status_code=400,
         )
     latest = await Checkpoint.all().order_by("-size").first()
     size = int(latest.size) if latest else 0
     if not 0 < old <= new <= size:
         return JSONResponse(
-            {"error": {"code": "INVALID_ARGUMENT", "message": f"Need 0 < from <= to <= {size}."}},
+            {
+                "error": {
+                    "code": RequestErrorCode.INVALID_ARGUMENT,
+                    "message": f"Need 0 < from <= to <= {size}.",
+                }
+            },
             status_code=400,
         )
     proof = await log.consistency_proof(old, new)

@@ -309,6 +309,20 @@ async def audit(log_key: LogKey) -> list[Finding]:
                     f"the stored hash of leaves {first} to {last} no longer matches them",
                 )
             )
+    signed_as = {c.note.split("\n", 1)[0] for c in checkpoints}
+    if checkpoints and log_key.origin not in signed_as:
+        # Every checkpoint would fail its signature for the same reason: say it once.
+        names = ", ".join(sorted(signed_as))
+        findings.append(
+            Finding(
+                None,
+                None,
+                f"the checkpoints are signed as log {names}, but this server names its log "
+                f"{log_key.origin} (from PROVENANCE_LOG_NAME, else PUBLIC_BASE_URL's host); "
+                f"set PROVENANCE_LOG_NAME={sorted(signed_as)[0]} to check them",
+            )
+        )
+        return findings
     for checkpoint in checkpoints:
         try:
             signed = note.Checkpoint.parse(note.open_note(checkpoint.note, verifier))

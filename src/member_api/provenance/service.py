@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from tortoise.transactions import in_transaction
 
+from member_api.error_codes import ProvenanceErrorCode
 from member_api.errors import Conflict, Forbidden, InvalidInput, NotFound
 from member_api.members.models import Member
 from member_api.provenance import domain, log
@@ -53,7 +54,9 @@ def _pseudonym(services: Services, kind: str, value: str) -> str:
 def _text(value: str, *, limit: int, field: str) -> str:
     value = value.strip()
     if not value or len(value) > limit:
-        raise InvalidInput("INVALID_TEXT", f"{field}: 1 to {limit} characters.", field=field)
+        raise InvalidInput(
+            ProvenanceErrorCode.INVALID_TEXT, f"{field}: 1 to {limit} characters.", field=field
+        )
     return value
 
 
@@ -62,11 +65,15 @@ def _gtin(value: str | None) -> str | None:
         return None
     digits = value.strip()
     if not (digits.isascii() and digits.isdigit()) or len(digits) not in (8, 12, 13, 14):
-        raise InvalidInput("INVALID_GTIN", "A GTIN has 8, 12, 13 or 14 digits.", field="gtin")
+        raise InvalidInput(
+            ProvenanceErrorCode.INVALID_GTIN, "A GTIN has 8, 12, 13 or 14 digits.", field="gtin"
+        )
     body, check = digits[:-1].zfill(13), int(digits[-1])
     total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(body))
     if (10 - total % 10) % 10 != check:
-        raise InvalidInput("INVALID_GTIN", "The GTIN's check digit is wrong.", field="gtin")
+        raise InvalidInput(
+            ProvenanceErrorCode.INVALID_GTIN, "The GTIN's check digit is wrong.", field="gtin"
+        )
     return digits.zfill(14)
 
 
@@ -83,17 +90,23 @@ async def register_item(
 ) -> Item:
     if category not in CATEGORIES:
         raise InvalidInput(
-            "INVALID_CATEGORY", f"Category: one of {', '.join(CATEGORIES)}.", field="category"
+            ProvenanceErrorCode.INVALID_CATEGORY,
+            f"Category: one of {', '.join(CATEGORIES)}.",
+            field="category",
         )
     if len(photos) > 9 or any(not p.startswith("https://") or len(p) > 500 for p in photos):
-        raise InvalidInput("INVALID_PHOTOS", "Up to 9 photo links, each https://.", field="photos")
+        raise InvalidInput(
+            ProvenanceErrorCode.INVALID_PHOTOS,
+            "Up to 9 photo links, each https://.",
+            field="photos",
+        )
     if owner_id is not None and not await Member.exists(id=owner_id):
-        raise NotFound("UNKNOWN_MEMBER", "No member has that id.")
+        raise NotFound(ProvenanceErrorCode.UNKNOWN_MEMBER, "No member has that id.")
     item_id = uuid.uuid4()
     serial = serial.strip() if serial else None
     return await Item.create(
         id=item_id,
-        public_id=secrets.token_urlsafe(12),
+        public_id=domain.new_public_id(),
         brand=_text(brand, limit=80, field="brand"),
         model=_text(model, limit=120, field="model"),
         category=category,
@@ -111,7 +124,7 @@ async def item_by_public_id(public_id: str) -> Item:
     code = domain.public_id_of(public_id)
     item = await Item.get_or_none(public_id=code) if code else None
     if item is None:
-        raise NotFound("UNKNOWN_ITEM", "No item has that code.")
+        raise NotFound(ProvenanceErrorCode.UNKNOWN_ITEM, "No item has that code.")
     return item
 
 
@@ -129,7 +142,9 @@ async def record_event(
     """Staff record what happened to an item; it is appended to the log for good."""
     if kind is EventKind.TRANSFER:
         raise InvalidInput(
-            "USE_TRANSFER_CODE", "Ownership moves by the owner's transfer code.", field="kind"
+            ProvenanceErrorCode.USE_TRANSFER_CODE,
+            "Ownership moves by the owner's transfer code.",
+            field="kind",
         )
     now = services.clock.now()
     if (
@@ -138,14 +153,14 @@ async def record_event(
         or occurred_at.year < 2000
     ):
         raise InvalidInput(
-            "INVALID_TIME",
+            ProvenanceErrorCode.INVALID_TIME,
             "Give when it happened, with a UTC offset, not in the future.",
             field="occurredAt",
         )
     clean = domain.clean_details(kind, details)
     place = place.strip()[:60] if place and place.strip() else None
     if new_owner_id is not None and not await Member.exists(id=new_owner_id):
-        raise NotFound("UNKNOWN_MEMBER", "No member has that id.")
+        raise NotFound(ProvenanceErrorCode.UNKNOWN_MEMBER, "No member has that id.")
     item = await item_by_public_id(item_public_id)
     step, disposition = domain.vocabulary(kind, clean)
     async with in_transaction():
@@ -188,7 +203,7 @@ async def create_transfer_code(
     """A one-time code the owner gives the buyer; it expires in 24 hours."""
     item = await item_by_public_id(item_public_id)
     if item.owner_id != member_id:
-        raise Forbidden("NOT_THE_OWNER", "Only the item's owner can transfer it.")
+        raise Forbidden(ProvenanceErrorCode.NOT_THE_OWNER, "Only the item's owner can transfer it.")
     code = "T-" + secrets.token_hex(6).upper()
     now = services.clock.now()
     expires = now + timedelta(hours=24)
@@ -206,22 +221,30 @@ async def claim_transfer(services: Services, *, member_id: uuid.UUID, code: str)
     now = services.clock.now()
     found = await TransferCode.get_or_none(code_hash=_code_hash(code))
     if found is None:
-        raise NotFound("UNKNOWN_TRANSFER_CODE", "No transfer has that code.")
+        raise NotFound(ProvenanceErrorCode.UNKNOWN_TRANSFER_CODE, "No transfer has that code.")
     if found.from_member_id == member_id:
-        raise Forbidden("OWN_TRANSFER_CODE", "You cannot claim your own transfer.")
+        raise Forbidden(
+            ProvenanceErrorCode.OWN_TRANSFER_CODE, "You cannot claim your own transfer."
+        )
     if found.used_at is not None:
-        raise Conflict("TRANSFER_CODE_USED", "This code has been used already.")
+        raise Conflict(ProvenanceErrorCode.TRANSFER_CODE_USED, "This code has been used already.")
     if found.expires_at <= now:
-        raise Conflict("TRANSFER_CODE_EXPIRED", "This code has expired; ask for a new one.")
+        raise Conflict(
+            ProvenanceErrorCode.TRANSFER_CODE_EXPIRED, "This code has expired; ask for a new one."
+        )
     async with in_transaction():
         taken = await TransferCode.filter(id=found.id, used_at__isnull=True).update(
             used_at=now, used_by_id=member_id
         )
         if not taken:
-            raise Conflict("TRANSFER_CODE_USED", "This code has been used already.")
+            raise Conflict(
+                ProvenanceErrorCode.TRANSFER_CODE_USED, "This code has been used already."
+            )
         item = await Item.select_for_update().get(id=found.item_id)
         if item.owner_id != found.from_member_id:
-            raise Conflict("OWNER_CHANGED", "The item has changed hands since this code.")
+            raise Conflict(
+                ProvenanceErrorCode.OWNER_CHANGED, "The item has changed hands since this code."
+            )
         transfers = await CustodyEvent.filter(item_id=item.id, kind=EventKind.TRANSFER).count()
         await log.append(
             log_key(services),

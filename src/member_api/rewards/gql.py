@@ -1,4 +1,4 @@
-"""Rewards in GraphQL: the catalogue, redemption and cancellation, and the staff side."""
+"""Rewards in GraphQL: the catalogue, redemption and cancellation."""
 
 from __future__ import annotations
 
@@ -9,17 +9,17 @@ from typing import Annotated, NewType
 
 import strawberry
 
+from member_api.error_codes import RewardErrorCode
 from member_api.graphql.context import GqlInfo
 from member_api.graphql.errors import AnyError
 from member_api.graphql.ids import parse_id
 from member_api.graphql.pagination import PageInfo, newest_first_page
 from member_api.graphql.results import outcome
-from member_api.points import service as points_service
+from member_api.graphql.scalars import PointCount
 from member_api.rewards import service
 from member_api.rewards.models import Redemption as RedemptionRow
 from member_api.rewards.models import Reward as RewardRow
-from member_api.staff.domain import StaffRole
-from member_api.tiers.gql import Tier, TierCode
+from member_api.tiers.gql import Tier
 from member_api.tiers.rules import TierCode as TierCodeValue
 
 
@@ -45,8 +45,15 @@ class Reward:
     name: str
     description: str
     kind: RewardKind
-    currency: RewardCurrency
-    points_price: int = strawberry.field(description="Price per unit, in `currency`.")
+    currency: RewardCurrency = strawberry.field(
+        description="What the reward is paid with: POINTS or CARBON (carbon credits)."
+    )
+    points_price: PointCount | None = strawberry.field(
+        description="Points per unit; null for a reward paid with carbon credits."
+    )
+    carbon_price: PointCount | None = strawberry.field(
+        description="Carbon credits per unit; null for a reward paid with points."
+    )
     stock: int
     limit_per_member: int | None
     active_from: datetime | None
@@ -54,14 +61,16 @@ class Reward:
 
     @classmethod
     def of(cls, row: RewardRow) -> Reward:
+        currency = RewardCurrency(row.currency)
         return cls(
             row=row,
             id=strawberry.ID(str(row.id)),
             name=row.name,
             description=row.description,
             kind=RewardKind(row.kind),
-            currency=RewardCurrency(row.currency),
-            points_price=row.price,
+            currency=currency,
+            points_price=row.price if currency is RewardCurrency.POINTS else None,
+            carbon_price=row.price if currency is RewardCurrency.CARBON else None,
             stock=row.stock,
             limit_per_member=row.limit_per_member,
             active_from=row.active_from,
@@ -98,18 +107,28 @@ class Redemption:
     id: strawberry.ID
     status: str = strawberry.field(description="ACTIVE, USED or CANCELLED.")
     quantity: int
-    points_spent: int
+    currency: RewardCurrency = strawberry.field(description="What was spent: POINTS or CARBON.")
+    points_spent: PointCount = strawberry.field(
+        description="Points spent; 0 for a reward paid with carbon credits."
+    )
+    carbon_spent: PointCount = strawberry.field(
+        description="Carbon credits spent; 0 for a reward paid with points."
+    )
     voucher_code: str
     created_at: datetime
 
     @classmethod
     def of(cls, row: RedemptionRow) -> Redemption:
+        currency = RewardCurrency(row.currency)
+        spent = PointCount(row.points_spent)
         return cls(
             row=row,
             id=strawberry.ID(str(row.id)),
             status=row.status,
             quantity=row.quantity,
-            points_spent=row.points_spent,
+            currency=currency,
+            points_spent=spent if currency is RewardCurrency.POINTS else PointCount(0),
+            carbon_spent=spent if currency is RewardCurrency.CARBON else PointCount(0),
             voucher_code=row.voucher_code,
             created_at=row.created_at,
         )
@@ -194,11 +213,13 @@ class RewardMutation:
     @strawberry.mutation(description="Redeem points (or carbon credits) for a reward.")
     async def redeem_reward(self, info: GqlInfo, input: RedeemRewardInput) -> RedemptionResult:
         async def work() -> RedemptionRow:
-            member_id = await info.context.acting_member_id()
+            member_id = await info.context.record_member_action()
             return await service.redeem(
                 info.context.services,
                 member_id=member_id,
-                reward_id=parse_id(input.reward_id, code="UNKNOWN_REWARD", what="reward"),
+                reward_id=parse_id(
+                    input.reward_id, code=RewardErrorCode.UNKNOWN_REWARD, what="reward"
+                ),
                 quantity=input.quantity,
                 idempotency_key=input.idempotency_key,
             )
@@ -210,135 +231,13 @@ class RewardMutation:
         self, info: GqlInfo, input: CancelRedemptionInput
     ) -> RedemptionResult:
         async def work() -> RedemptionRow:
-            member_id = await info.context.acting_member_id()
+            member_id = await info.context.record_member_action()
             return await service.cancel(
                 info.context.services,
                 member_id=member_id,
                 redemption_id=parse_id(
-                    input.redemption_id, code="UNKNOWN_REDEMPTION", what="redemption"
+                    input.redemption_id, code=RewardErrorCode.UNKNOWN_REDEMPTION, what="redemption"
                 ),
-            )
-
-        return await outcome(work(), Redemption.of)
-
-
-@strawberry.input
-class CreateRewardInput:
-    name: str
-    kind: RewardKind
-    points_price: int
-    stock: int
-    description: str = ""
-    currency: RewardCurrency = RewardCurrency.POINTS
-    limit_per_member: int | None = None
-    min_tier: TierCode | None = None
-    active_from: datetime | None = None
-    active_until: datetime | None = None
-
-
-@strawberry.input
-class UpdateRewardInput:
-    reward_id: strawberry.ID
-    name: str | None = None
-    description: str | None = None
-    points_price: int | None = None
-    stock: int | None = None
-    limit_per_member: int | None = None
-    active: bool | None = None
-    active_from: datetime | None = None
-    active_until: datetime | None = None
-
-
-@strawberry.input
-class AdjustPointsInput:
-    member_id: strawberry.ID
-    delta: int = strawberry.field(description="Points to add (positive) or deduct (negative).")
-    note: str = strawberry.field(description="Why; kept with the ledger entry.")
-
-
-@strawberry.type
-class PointsAdjusted:
-    member_id: strawberry.ID
-    balance: int
-
-
-AdjustPointsResult = Annotated[PointsAdjusted | AnyError, strawberry.union("AdjustPointsResult")]
-
-
-@strawberry.input
-class MarkVoucherUsedInput:
-    voucher_code: str
-
-
-RewardResult = Annotated[Reward | AnyError, strawberry.union("RewardResult")]
-
-
-@strawberry.type
-class RewardAdminMutation:
-    @strawberry.mutation(description="Add a reward to the catalogue (operators).")
-    async def create_reward(self, info: GqlInfo, input: CreateRewardInput) -> RewardResult:
-        async def work() -> RewardRow:
-            info.context.require_role(StaffRole.OPERATOR)
-            draft = service.RewardDraft(
-                name=input.name,
-                description=input.description,
-                kind=service.RewardKind(input.kind.value),
-                price=input.points_price,
-                stock=input.stock,
-                currency=input.currency.value,
-                limit_per_member=input.limit_per_member,
-                min_tier=TierCodeValue(input.min_tier.value) if input.min_tier else None,
-                active_from=input.active_from,
-                active_until=input.active_until,
-            )
-            return await service.create_reward(info.context.services, draft)
-
-        return await outcome(work(), Reward.of)
-
-    @strawberry.mutation(description="Restock, reprice or withdraw a reward (operators).")
-    async def update_reward(self, info: GqlInfo, input: UpdateRewardInput) -> RewardResult:
-        async def work() -> RewardRow:
-            info.context.require_role(StaffRole.OPERATOR)
-            changes = service.RewardChanges(
-                name=input.name,
-                description=input.description,
-                price=input.points_price,
-                stock=input.stock,
-                limit_per_member=input.limit_per_member,
-                active=input.active,
-                active_from=input.active_from,
-                active_until=input.active_until,
-            )
-            reward_id = parse_id(input.reward_id, code="UNKNOWN_REWARD", what="reward")
-            return await service.update_reward(info.context.services, reward_id, changes)
-
-        return await outcome(work(), Reward.of)
-
-    @strawberry.mutation(description="Add or deduct points with a note (operators).")
-    async def adjust_points(self, info: GqlInfo, input: AdjustPointsInput) -> AdjustPointsResult:
-        async def work() -> int:
-            staff_id = info.context.require_role(StaffRole.OPERATOR)
-            member_id = parse_id(input.member_id, code="UNKNOWN_MEMBER", what="member")
-            return await points_service.adjust_points(
-                info.context.services,
-                member_id=member_id,
-                delta=input.delta,
-                note=input.note,
-                staff_id=staff_id,
-            )
-
-        return await outcome(
-            work(), lambda balance: PointsAdjusted(member_id=input.member_id, balance=balance)
-        )
-
-    @strawberry.mutation(description="Mark a voucher as used (operators).")
-    async def mark_voucher_used(
-        self, info: GqlInfo, input: MarkVoucherUsedInput
-    ) -> RedemptionResult:
-        async def work() -> RedemptionRow:
-            info.context.require_role(StaffRole.OPERATOR)
-            return await service.mark_voucher_used(
-                info.context.services, voucher_code=input.voucher_code
             )
 
         return await outcome(work(), Redemption.of)

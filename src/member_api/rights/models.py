@@ -21,7 +21,7 @@ class RightUsage(Model):
     # 1..limit within the period: the unique key makes a use beyond the limit impossible.
     sequence = fields.IntField()
     used_at = fields.DatetimeField()
-    staff_id = fields.UUIDField()
+    staff_id = fields.UUIDField(null=True)  # None when an event used it (see `note`)
     note = fields.CharField(max_length=500, default="")
 
     class Meta:

@@ -1,26 +1,30 @@
-"""Rights: what a member has, and staff recording the use of a countable right."""
+"""Rights: what a member has, staff recording the use of a countable right, and the uses
+that events record themselves (the first authentication)."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from tortoise.exceptions import IntegrityError
 
+from member_api.business_calendar import business_date, business_today
+from member_api.db import create_once
+from member_api.error_codes import RightErrorCode
 from member_api.errors import Conflict, Forbidden, InvalidInput, NotFound
 from member_api.members.models import Member
-from member_api.rights.domain import BY_CODE, Right, period_bounds, rights_for
+from member_api.rights.domain import RECORDED_BY_EVENTS, Period, Right, period_bounds
 from member_api.rights.models import RightUsage
 from member_api.services import Services
 from member_api.tiers.rules import TierCode
-from member_api.tiers.service import today
 
 
 @dataclass(frozen=True)
 class Usage:
     used: int
     limit: int
+    period: Period
     period_end: date
 
 
@@ -31,8 +35,8 @@ class MemberRight:
 
 
 async def member_rights(services: Services, member: Member) -> list[MemberRight]:
-    rights = rights_for(TierCode(member.tier))
-    day = today(services)
+    rights = services.settings.rights_rules.rights_for(TierCode(member.tier))
+    day = business_today(services.clock)
     countable = [r for r in rights if r.limit is not None and r.period is not None]
     used: dict[tuple[str, date], int] = {}
     if countable:
@@ -49,7 +53,12 @@ async def member_rights(services: Services, member: Member) -> list[MemberRight]
         usage = None
         if right.limit is not None and right.period is not None:
             start, end = period_bounds(right.period, day)
-            usage = Usage(used=used.get((right.code, start), 0), limit=right.limit, period_end=end)
+            usage = Usage(
+                used=used.get((right.code, start), 0),
+                limit=right.limit,
+                period=right.period,
+                period_end=end,
+            )
         result.append(MemberRight(right, usage))
     return result
 
@@ -57,26 +66,34 @@ async def member_rights(services: Services, member: Member) -> list[MemberRight]
 async def record_right_use(
     services: Services, *, member_id: uuid.UUID, right_code: str, staff_id: uuid.UUID, note: str
 ) -> Usage:
-    right = BY_CODE.get(right_code.strip().upper())
+    right = services.settings.rights_rules.by_code(right_code.strip().upper())
     if right is None:
-        raise InvalidInput("UNKNOWN_RIGHT", f"No right {right_code!r}.", field="rightCode")
+        raise InvalidInput(
+            RightErrorCode.UNKNOWN_RIGHT, f"No right {right_code!r}.", field="rightCode"
+        )
     if right.limit is None or right.period is None:
         raise InvalidInput(
-            "RIGHT_NOT_COUNTABLE", f"{right.code} has no usage to record.", field="rightCode"
+            RightErrorCode.RIGHT_NOT_COUNTABLE,
+            f"{right.code} has no usage to record.",
+            field="rightCode",
         )
     member = await Member.get_or_none(id=member_id)
     if member is None:
-        raise NotFound("UNKNOWN_MEMBER", "No member has that id.")
+        raise NotFound(RightErrorCode.UNKNOWN_MEMBER, "No member has that id.")
     if TierCode(member.tier).rank < right.min_tier.rank:
-        raise Forbidden("NOT_ENTITLED", f"{right.code} needs tier {right.min_tier.value}.")
-    start, end = period_bounds(right.period, today(services))
+        raise Forbidden(
+            RightErrorCode.NOT_ENTITLED, f"{right.code} needs tier {right.min_tier.value}."
+        )
+    start, end = period_bounds(right.period, business_today(services.clock))
+    if right.code in RECORDED_BY_EVENTS:
+        await _refuse_staff_use(member, right, start, end)
     for _ in range(right.limit + 1):
         used = await RightUsage.filter(
             member_id=member.id, right_code=right.code, period_start=start
         ).count()
         if used >= right.limit:
             raise Conflict(
-                "RIGHT_LIMIT_REACHED",
+                RightErrorCode.RIGHT_LIMIT_REACHED,
                 f"{right.code} was used {used} of {right.limit} time(s) until {end}.",
             )
         try:
@@ -91,5 +108,54 @@ async def record_right_use(
             )
         except IntegrityError:
             continue  # someone else took this slot; count again
-        return Usage(used=used + 1, limit=right.limit, period_end=end)
-    raise Conflict("RIGHT_LIMIT_REACHED", f"{right.code} has no use left in this period.")
+        return Usage(used=used + 1, limit=right.limit, period=right.period, period_end=end)
+    raise Conflict(
+        RightErrorCode.RIGHT_LIMIT_REACHED, f"{right.code} has no use left in this period."
+    )
+
+
+async def _refuse_staff_use(member: Member, right: Right, start: date, end: date) -> None:
+    """A right that events use up is never recorded by staff: used, it is exhausted like
+    any other; unused, it waits for the event (recording it now would spend it early)."""
+    used = await RightUsage.filter(
+        member_id=member.id, right_code=right.code, period_start=start
+    ).count()
+    if right.limit is not None and used >= right.limit:
+        raise Conflict(
+            RightErrorCode.RIGHT_LIMIT_REACHED,
+            f"{right.code} was used {used} of {right.limit} time(s) until {end}.",
+        )
+    raise InvalidInput(
+        RightErrorCode.RIGHT_RECORDED_AUTOMATICALLY,
+        f"{right.code} is recorded when the commerce systems report the event that uses it.",
+        field="rightCode",
+    )
+
+
+async def use_on_event(
+    services: Services, member: Member, *, right_code: str, at: datetime, reference: str
+) -> bool:
+    """Inside an event's transaction: use one slot of `right_code` for the member, if the
+    member holds the right and a slot of the event's period is left. Each slot is a row
+    under the unique key (member, right, period, sequence), so an event replayed or
+    arriving beside another can never take a slot twice; False when none was taken."""
+    right = services.settings.rights_rules.by_code(right_code)
+    if right is None or right.limit is None or right.period is None:
+        return False
+    if TierCode(member.tier).rank < right.min_tier.rank:
+        return False
+    start, _ = period_bounds(right.period, business_date(at))
+    for sequence in range(1, right.limit + 1):
+        taken = await create_once(
+            RightUsage,
+            member_id=member.id,
+            right_code=right.code,
+            period_start=start,
+            sequence=sequence,
+            used_at=at,
+            staff_id=None,
+            note=f"event {reference}"[:500],
+        )
+        if taken:
+            return True
+    return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+from member_api.error_codes import StaffErrorCode
 from member_api.errors import InvalidInput
 
 
@@ -21,7 +22,7 @@ def clean_username(raw: str) -> str:
     username = raw.strip().lower()
     if not _USERNAME.fullmatch(username):
         raise InvalidInput(
-            "INVALID_USERNAME",
+            StaffErrorCode.INVALID_USERNAME,
             "Username: 3 to 64 characters, lowercase letters, digits, '_', '.', '-'.",
             field="username",
         )
@@ -36,10 +37,12 @@ def parse_roles(raw: list[str]) -> tuple[StaffRole, ...]:
         except ValueError as exc:
             allowed = ", ".join(r.value for r in StaffRole)
             raise InvalidInput(
-                "INVALID_ROLE", f"Unknown role {value!r}; use {allowed}.", field="roles"
+                StaffErrorCode.INVALID_ROLE,
+                f"Unknown role {value!r}; use {allowed}.",
+                field="roles",
             ) from exc
         if role not in roles:
             roles.append(role)
     if not roles:
-        raise InvalidInput("INVALID_ROLE", "A staff account needs at least one role.")
+        raise InvalidInput(StaffErrorCode.INVALID_ROLE, "A staff account needs at least one role.")
     return tuple(roles)

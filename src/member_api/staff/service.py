@@ -8,6 +8,7 @@ from tortoise.exceptions import IntegrityError
 
 from member_api.auth.passwords import check_password_policy
 from member_api.auth.sessions import IssuedTokens
+from member_api.error_codes import StaffErrorCode
 from member_api.errors import Conflict, NotAuthenticated
 from member_api.services import Services
 from member_api.staff.domain import StaffRole, clean_username, parse_roles
@@ -29,7 +30,7 @@ async def create_staff(
         )
     except IntegrityError as exc:
         raise Conflict(
-            "USERNAME_TAKEN", f"Staff user {name!r} exists already.", field="username"
+            StaffErrorCode.USERNAME_TAKEN, f"Staff user {name!r} exists already.", field="username"
         ) from exc
 
 
@@ -42,7 +43,7 @@ async def staff_login(
     stored = staff.password_hash if staff is not None else None
     if staff is None or not await services.passwords.verify(stored, password):
         await services.login_throttle.record_failure(subject, client_address)
-        raise NotAuthenticated("INVALID_CREDENTIALS", "Username or password is wrong.")
+        raise NotAuthenticated(StaffErrorCode.INVALID_CREDENTIALS, "Username or password is wrong.")
     await services.login_throttle.reset(subject)
     return await services.sessions.start("staff", staff.id, tuple(staff.role_list))
 
@@ -50,7 +51,9 @@ async def staff_login(
 async def _active_roles(staff_id: uuid.UUID) -> tuple[str, ...]:
     staff = await StaffUser.get_or_none(id=staff_id, is_active=True)
     if staff is None:
-        raise NotAuthenticated("INVALID_REFRESH_TOKEN", "The refresh token is not valid.")
+        raise NotAuthenticated(
+            StaffErrorCode.INVALID_REFRESH_TOKEN, "The refresh token is not valid."
+        )
     return tuple(staff.role_list)
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
+
+from member_api.rules_data import build, choice, choices, count, table
 
 
 class Action(StrEnum):
@@ -32,9 +36,15 @@ class TaskCode(StrEnum):
 
 class CouponKind(StrEnum):
     FREE_SHIPPING = "FREE_SHIPPING"
+    NEW_MEMBER_DISCOUNT = "NEW_MEMBER_DISCOUNT"
 
 
-COUPON_NAMES = {CouponKind.FREE_SHIPPING: "包邮券 Free-shipping coupon"}
+COUPON_NAMES = {
+    CouponKind.FREE_SHIPPING: "包邮券 Free-shipping coupon",
+    CouponKind.NEW_MEMBER_DISCOUNT: "新人专享券 New-member discount coupon",
+}
+# Coupons of one kind in the new-member pack, at most.
+MAX_PACK_COUPONS = 20
 
 # Interactions that count toward the new-member week.
 INTERACTIONS = frozenset(
@@ -76,10 +86,38 @@ class TaskRules:
     new_member_days: int = 7
     new_member_interactions: int = 3
     coupon_valid_days: int = 90
-    # Completing the onboarding tasks inside the observation window earns this.
+    # Completing the onboarding tasks inside the observation window (a tier rule, since the
+    # window follows registration as a New member) earns this.
     onboarding: tuple[TaskCode, ...] = (TaskCode.COMPLETE_PROFILE, TaskCode.FIRST_AUTHENTICATION)
     welcome_points: int = 100
-    observation_days: int = 30
+    # The new-member coupon pack (DOMAIN.md's New tier), issued with the member row: coupons
+    # by kind. Given in the rules data it replaces this whole; empty switches the pack off.
+    new_member_coupons: dict[CouponKind, int] = field(
+        default_factory=lambda: {CouponKind.FREE_SHIPPING: 1, CouponKind.NEW_MEMBER_DISCOUNT: 1}
+    )
+
+    @classmethod
+    def from_mapping(cls, values: Any) -> TaskRules:
+        codes = [code.value for code in TaskCode]
+
+        def points(value: Any, name: str) -> dict[str, int]:
+            return table(value, name, codes, cls().points)
+
+        def at_least_one(value: Any, name: str) -> int:
+            return count(value, name, minimum=1)
+
+        def onboarding(value: Any, name: str) -> tuple[TaskCode, ...]:
+            return choices(value, name, TaskCode)
+
+        parsers = {
+            "points": points,
+            "new_member_coupons": coupon_pack,
+            "new_member_days": at_least_one,
+            "new_member_interactions": at_least_one,
+            "coupon_valid_days": at_least_one,
+            "onboarding": onboarding,
+        }
+        return build(cls, values, "tasks", parsers)
 
     def catalogue(self) -> tuple[Task, ...]:
         return (
@@ -128,6 +166,19 @@ class TaskRules:
 
     def points_for(self, code: TaskCode) -> int:
         return self.points.get(code, 0)
+
+
+def coupon_pack(value: Any, name: str) -> dict[CouponKind, int]:
+    """Coupons by kind, `{"FREE_SHIPPING": 1}`: every kind known, each count whole and
+    within bounds; `{}` is no pack."""
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{name} must be a JSON object of coupon kinds to counts")
+    return {
+        choice(kind, f"{name}: coupon kind", CouponKind): count(
+            n, f"{name}.{kind}", maximum=MAX_PACK_COUPONS
+        )
+        for kind, n in value.items()
+    }
 
 
 def window_end(task: Task, joined_at: datetime) -> datetime | None:

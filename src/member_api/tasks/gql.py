@@ -10,6 +10,7 @@ import strawberry
 from member_api.graphql.context import GqlInfo
 from member_api.graphql.errors import AnyError
 from member_api.graphql.results import outcome
+from member_api.graphql.scalars import PointCount
 from member_api.members.models import Member as MemberRow
 from member_api.tasks import domain, service
 from member_api.tasks.models import Coupon as CouponRow
@@ -26,7 +27,7 @@ class TaskType:
     code: TaskCode
     name: str
     description: str
-    points_reward: int = strawberry.field(description="Points the task earns, once.")
+    points_reward: PointCount = strawberry.field(description="Points the task earns, once.")
     coupon_reward: CouponKind | None = strawberry.field(description="A coupon it earns, once.")
     progress: int = strawberry.field(description="How much of `target` is done.")
     target: int
@@ -54,7 +55,7 @@ async def tasks_of(info: GqlInfo, member: MemberRow) -> list[TaskType]:
             code=s.task.code,
             name=s.task.name,
             description=s.task.description,
-            points_reward=s.points,
+            points_reward=PointCount(s.points),
             coupon_reward=s.task.coupon,
             progress=s.progress,
             target=s.task.target,
@@ -102,7 +103,7 @@ class TaskMutation:
         self, info: GqlInfo, input: ShareAuthenticationInput
     ) -> ShareResult:
         async def work() -> tuple[str, list[domain.TaskCode]]:
-            member_id = await info.context.acting_member_id()
+            member_id = await info.context.record_member_action()
             return await service.share_authentication(
                 info.context.services, member_id=member_id, item_public_id=str(input.item_public_id)
             )

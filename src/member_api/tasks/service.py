@@ -12,6 +12,7 @@ from tortoise.transactions import in_transaction
 from member_api.commerce.domain import EventType
 from member_api.commerce.models import CommerceEvent
 from member_api.db import create_once
+from member_api.error_codes import TaskErrorCode
 from member_api.errors import NotFound
 from member_api.members.models import Member
 from member_api.notifications.service import notify
@@ -103,9 +104,8 @@ def _reward_words(reward: int, coupon: CouponKind | None) -> str:
 
 async def _welcome_if_onboarded(services: Services, member: Member, now: datetime) -> None:
     rules = services.settings.task_rules
-    if rules.welcome_points <= 0 or now >= member.joined_at + timedelta(
-        days=rules.observation_days
-    ):
+    observation = timedelta(days=services.settings.tier_rules.observation_days)
+    if rules.welcome_points <= 0 or now >= member.joined_at + observation:
         return
     codes = [code.value for code in rules.onboarding]
     if await TaskCompletion.filter(member_id=member.id, code__in=codes).count() < len(codes):
@@ -143,6 +143,14 @@ async def issue_coupon(
     )
 
 
+async def issue_new_member_pack(services: Services, member_id: uuid.UUID) -> None:
+    """The new-member coupon pack, inside the transaction that creates the member. Each
+    coupon has a source of its own (kind and number), so none is issued twice."""
+    for kind, number in services.settings.task_rules.new_member_coupons.items():
+        for n in range(1, number + 1):
+            await issue_coupon(services, member_id, kind, source=f"new-member:{kind.value}:{n}")
+
+
 async def share_authentication(
     services: Services, *, member_id: uuid.UUID, item_public_id: str
 ) -> tuple[str, list[TaskCode]]:
@@ -153,7 +161,9 @@ async def share_authentication(
         item_public_id=item_public_id,
     )
     if not authenticated:
-        raise NotFound("UNKNOWN_AUTHENTICATION", "You have no authentication of that item.")
+        raise NotFound(
+            TaskErrorCode.UNKNOWN_AUTHENTICATION, "You have no authentication of that item."
+        )
     async with in_transaction():
         done = await record(
             services,

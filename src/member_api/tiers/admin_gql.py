@@ -9,12 +9,15 @@ from typing import Annotated
 import strawberry
 
 from member_api.compliance.models import AmlFlag as AmlFlagRow
+from member_api.error_codes import TierErrorCode
 from member_api.errors import DomainError
 from member_api.graphql.context import GqlInfo
 from member_api.graphql.errors import AnyError, ClientError
 from member_api.graphql.ids import parse_id
 from member_api.graphql.pagination import PageInfo, newest_first_page
 from member_api.graphql.results import outcome
+from member_api.graphql.roles import Roles
+from member_api.graphql.scalars import Fen
 from member_api.members.models import Member
 from member_api.rights import service as rights
 from member_api.staff.domain import StaffRole
@@ -24,7 +27,7 @@ from member_api.tiers.rules import TierCode
 
 
 def parse_member_id(value: str) -> uuid.UUID:
-    return parse_id(value, code="UNKNOWN_MEMBER", what="member")
+    return parse_id(value, code=TierErrorCode.UNKNOWN_MEMBER, what="member")
 
 
 @strawberry.type(description="A member as staff see them in tier operations.")
@@ -49,7 +52,7 @@ class AmlFlag:
     member_id: strawberry.ID
     kind: str = strawberry.field(description="SINGLE_ORDER or MONTHLY_TOTAL.")
     reference: str = strawberry.field(description="The order id, or the month (2026-11).")
-    amount_fen: float
+    amount_fen: Fen
     raised_at: datetime
 
 
@@ -83,9 +86,11 @@ RecordRightUseResult = Annotated[RightUsage | AnyError, strawberry.union("Record
 
 @strawberry.type
 class TierAdminQuery:
-    @strawberry.field(description="What-if: the member's tier at the next review (operators).")
+    @strawberry.field(
+        description="What-if: the member's tier at the next review.",
+        extensions=[Roles(StaffRole.OPERATOR)],
+    )
     async def member_tier_forecast(self, info: GqlInfo, member_id: strawberry.ID) -> TierForecast:
-        info.context.require_role_or_raise(StaffRole.OPERATOR)
         services = info.context.services
         rules = services.settings.tier_rules
         try:
@@ -101,11 +106,13 @@ class TierAdminQuery:
             next_tier_conditions=[TierCondition.of(c) for c in result.next_tier_conditions],
         )
 
-    @strawberry.field(description="AML flags for due diligence, newest first (operators).")
+    @strawberry.field(
+        description="AML flags for due diligence, newest first.",
+        extensions=[Roles(StaffRole.OPERATOR)],
+    )
     async def aml_flags(
         self, info: GqlInfo, first: int = 20, after: str | None = None
     ) -> AmlFlagConnection:
-        info.context.require_role_or_raise(StaffRole.OPERATOR)
         rows, page_info = await newest_first_page(
             AmlFlagRow.all(), first=first, after=after, time_field="raised_at"
         )
@@ -128,14 +135,16 @@ class TierAdminQuery:
 
 @strawberry.type
 class TierAdminMutation:
-    @strawberry.mutation(description="Invite a member to Black Diamond (operators).")
+    @strawberry.mutation(
+        description="Invite a member to Black Diamond.", extensions=[Roles(StaffRole.OPERATOR)]
+    )
     async def invite_to_black_diamond(
         self, info: GqlInfo, input: InviteToBlackDiamondInput
     ) -> InviteResult:
         services = info.context.services
 
         async def work() -> Member:
-            staff_id = info.context.require_role(StaffRole.OPERATOR)
+            staff_id = info.context.require_subject()
             member_id = parse_member_id(input.member_id)
             return await tiers.invite_to_black_diamond(
                 services, member_id=member_id, staff_id=staff_id
@@ -149,12 +158,14 @@ class TierAdminMutation:
             ),
         )
 
-    @strawberry.mutation(description="Record the use of a countable right (operators).")
+    @strawberry.mutation(
+        description="Record the use of a countable right.", extensions=[Roles(StaffRole.OPERATOR)]
+    )
     async def record_right_use(
         self, info: GqlInfo, input: RecordRightUseInput
     ) -> RecordRightUseResult:
         async def work() -> rights.Usage:
-            staff_id = info.context.require_role(StaffRole.OPERATOR)
+            staff_id = info.context.require_subject()
             return await rights.record_right_use(
                 info.context.services,
                 member_id=parse_member_id(input.member_id),
@@ -163,6 +174,4 @@ class TierAdminMutation:
                 note=input.note,
             )
 
-        return await outcome(
-            work(), lambda u: RightUsage(used=u.used, limit=u.limit, period_end=u.period_end)
-        )
+        return await outcome(work(), RightUsage.of)

@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-import calendar
+import math
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from enum import StrEnum
+from fractions import Fraction
 
-from member_api.clock import BUSINESS_ZONE
+from member_api.business_calendar import add_months
 from member_api.tiers.rules import TIER_ORDER, TierCode, TierRules
-
-
-def business_date(moment: datetime) -> date:
-    return moment.astimezone(BUSINESS_ZONE).date()
-
-
-def add_months(day: date, months: int) -> date:
-    index = day.year * 12 + (day.month - 1) + months
-    year, month = divmod(index, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return date(year, month + 1, min(day.day, last))
-
-
-def trailing_window_start(as_of: date, months: int) -> date:
-    """First business date of the trailing window that ends on `as_of` (inclusive)."""
-    return add_months(as_of, -months) + timedelta(days=1)
 
 
 def next_review_date(as_of: date, rules: TierRules) -> date:
@@ -34,10 +19,6 @@ def next_review_date(as_of: date, rules: TierRules) -> date:
         if candidate.month in rules.review_months:
             return candidate
     raise ValueError("no review month configured")
-
-
-def start_of_business_day(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=BUSINESS_ZONE)
 
 
 @dataclass(frozen=True)
@@ -55,9 +36,9 @@ class MemberFacts:
     active_days: frozenset[date] = frozenset()
 
     @property
-    def average_order_12m_fen(self) -> float:
+    def average_order_12m_fen(self) -> Fraction:
         """Exact (not rounded): 2,400,001 fen over 3 orders is above 800,000."""
-        return self.spend_12m_fen / self.orders_12m if self.orders_12m else 0.0
+        return Fraction(self.spend_12m_fen, self.orders_12m) if self.orders_12m else Fraction(0)
 
 
 def activity_months(facts: MemberFacts, months: int) -> list[tuple[int, int]]:
@@ -74,15 +55,16 @@ def activity_months(facts: MemberFacts, months: int) -> list[tuple[int, int]]:
     return counted
 
 
-def monthly_active_days_average(facts: MemberFacts, months: int) -> float:
+def monthly_active_days_average(facts: MemberFacts, months: int) -> Fraction:
+    """Exact: five days over three months is 5/3, below 2 however it is displayed."""
     counted = set(activity_months(facts, months))
     if not counted:
-        return 0.0
+        return Fraction(0)
     days = sum(1 for d in facts.active_days if (d.year, d.month) in counted and d <= facts.as_of)
-    return days / len(counted)
+    return Fraction(days, len(counted))
 
 
-def active_weeks_percent(facts: MemberFacts, weeks: int) -> float:
+def active_weeks_percent(facts: MemberFacts, weeks: int) -> Fraction:
     """Share of the last `weeks` weeks (Monday to Sunday) with an active day.
 
     The current week counts when it already has activity (otherwise the `weeks`
@@ -101,7 +83,7 @@ def active_weeks_percent(facts: MemberFacts, weeks: int) -> float:
         counted += 1
         active += monday in active_mondays
         monday -= timedelta(weeks=1)
-    return 100.0 * active / counted if counted else 0.0
+    return Fraction(100 * active, counted) if counted else Fraction(0)
 
 
 class Unit(StrEnum):
@@ -112,17 +94,34 @@ class Unit(StrEnum):
     FLAG = "FLAG"
 
 
+# Places shown for values that are not whole: averages and percentages. Money is shown in
+# whole fen (an average order value of 2,400,001 / 3 fen shows as 800,000 with 1 missing).
+DISPLAY_PLACES = {Unit.DAYS_PER_MONTH: 2, Unit.PERCENT: 1}
+
+
+def _shown(value: Fraction | int, places: int, *, up: bool) -> Fraction:
+    """`value` cut to `places` decimals, towards the side that keeps a condition honest:
+    a current value rounded down never looks met, a missing one rounded up never looks
+    enough. Still exact: a fraction whose denominator divides 10**places."""
+    scale: int = 10**places
+    scaled = Fraction(value) * scale
+    whole: int = math.ceil(scaled) if up else math.floor(scaled)
+    return Fraction(whole, scale)
+
+
 @dataclass(frozen=True)
 class Condition:
     """One condition of a tier: `met` when `current` reaches `target`.
 
+    `current` is exact (an integer or a fraction), so `met` never depends on rounding;
+    `shown_current` and `shown_missing` are the rounded values for display.
     Conditions sharing a `group` are alternatives: one of them is enough.
     `strictly_above` marks a `>` condition (the average order value).
     """
 
     key: str
-    current: float
-    target: float
+    current: Fraction | int
+    target: int
     unit: Unit
     group: str | None = None
     strictly_above: bool = False
@@ -132,10 +131,20 @@ class Condition:
         return self.current > self.target if self.strictly_above else self.current >= self.target
 
     @property
-    def missing(self) -> float:
+    def missing(self) -> Fraction | int:
         if self.met:
             return 0
-        return self.target - self.current + (1 if self.strictly_above else 0)
+        if self.strictly_above:  # the least whole step that goes above the target
+            return math.floor(self.target - self.current) + 1
+        return self.target - self.current
+
+    @property
+    def shown_current(self) -> Fraction:
+        return _shown(self.current, DISPLAY_PLACES.get(self.unit, 0), up=False)
+
+    @property
+    def shown_missing(self) -> Fraction:
+        return _shown(self.missing, DISPLAY_PLACES.get(self.unit, 0), up=True)
 
 
 def all_met(conditions: list[Condition]) -> bool:
@@ -176,10 +185,7 @@ def _silver_spend(facts: MemberFacts, rules: TierRules) -> list[Condition]:
 def _silver_activity(facts: MemberFacts, rules: TierRules) -> Condition:
     average = monthly_active_days_average(facts, rules.silver_activity_months)
     return Condition(
-        "monthly_active_days",
-        round(average, 2),
-        rules.silver_active_days_per_month,
-        Unit.DAYS_PER_MONTH,
+        "monthly_active_days", average, rules.silver_active_days_per_month, Unit.DAYS_PER_MONTH
     )
 
 
@@ -198,9 +204,7 @@ def _gold_spend(facts: MemberFacts, rules: TierRules) -> list[Condition]:
 
 def _diamond_activity(facts: MemberFacts, rules: TierRules) -> Condition:
     percent = active_weeks_percent(facts, rules.diamond_activity_weeks)
-    return Condition(
-        "weekly_activity", round(percent, 1), rules.diamond_active_weeks_percent, Unit.PERCENT
-    )
+    return Condition("weekly_activity", percent, rules.diamond_active_weeks_percent, Unit.PERCENT)
 
 
 def qualifying_conditions(tier: TierCode, facts: MemberFacts, rules: TierRules) -> list[Condition]:
@@ -323,11 +327,12 @@ _LABELS = {
 
 def _phrase(condition: Condition) -> str:
     label = _LABELS.get(condition.key, condition.key)
-    missing = condition.missing
     if condition.unit is Unit.FEN:
-        yuan = f"{missing / 100:,.0f}" if missing % 100 == 0 else f"{missing / 100:,.2f}"
+        fen = math.ceil(condition.missing)
+        yuan = f"{fen / 100:,.0f}" if fen % 100 == 0 else f"{fen / 100:,.2f}"
         return f"{yuan} yuan more {label}"
     if condition.unit is Unit.FLAG:
         return f"a {label}"
-    amount = f"{missing:,.0f}" if float(missing).is_integer() else f"{missing:,.2f}"
+    missing = condition.shown_missing
+    amount = f"{missing.numerator:,}" if missing.denominator == 1 else f"{float(missing):,.2f}"
     return f"{amount} more {label}"

@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import cast
 
+from member_api.business_calendar import add_months, business_date, trailing_window_start
 from member_api.commerce.models import MemberOrder
 from member_api.events.models import EventAttendance
 from member_api.members.models import ActivityDay, Member
-from member_api.tiers.domain import MemberFacts, add_months, business_date, trailing_window_start
+from member_api.tiers.domain import MemberFacts
 from member_api.tiers.rules import TierRules
 
 
@@ -45,10 +46,7 @@ async def load_facts_many(
         if paid_on >= window:
             totals[2] += net
             totals[3] += 1
-    referees = await MemberOrder.filter(
-        member__referred_by_id__in=ids, paid_on__lte=as_of
-    ).values_list("member__referred_by_id", "member_id")
-    referrals = Counter(referrer for referrer, _ in set(referees))
+    referrals = await _successful_referrals(ids, as_of)
     attended = await EventAttendance.filter(
         member_id__in=ids, attended_on__gte=window, attended_on__lte=as_of
     ).values_list("member_id", flat=True)
@@ -74,3 +72,17 @@ async def load_facts_many(
             active_days=frozenset(days[member.id]),
         )
     return facts
+
+
+async def _successful_referrals(ids: list[uuid.UUID], as_of: date) -> Counter[uuid.UUID]:
+    """Per referrer, the referees whose first order was paid by `as_of` and is not fully
+    refunded (a refund takes the referral back with the order)."""
+    rows = (
+        await MemberOrder.filter(member__referred_by_id__in=ids)
+        .order_by("id")
+        .values_list("member__referred_by_id", "member_id", "paid_fen", "refunded_fen", "paid_on")
+    )
+    first_orders: dict[uuid.UUID, tuple[uuid.UUID, bool]] = {}
+    for referrer, referee, paid, refunded, paid_on in rows:
+        first_orders.setdefault(referee, (referrer, paid > refunded and paid_on <= as_of))
+    return Counter(referrer for referrer, counts in first_orders.values() if counts)

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
+from fractions import Fraction
 
 import strawberry
 
-from member_api.rights.domain import COMMISSION_PERCENT
-from member_api.rights.service import MemberRight
+from member_api.business_calendar import start_of_business_day
+from member_api.graphql.scalars import ConditionValue
+from member_api.rights.domain import Period
+from member_api.rights.service import MemberRight, Usage
 from member_api.tiers import domain
 from member_api.tiers.rules import TIER_NAMES, TierRules
 from member_api.tiers.rules import TierCode as TierCodeValue
+
+# Registered in place: the domain enum is the GraphQL enum.
+RightPeriod = Period
+strawberry.enum(RightPeriod, name="RightPeriod")
 
 
 @strawberry.enum(description="NEW < SILVER < GOLD < DIAMOND < BLACK_DIAMOND")
@@ -49,7 +56,7 @@ class Tier:
             code=TierCode(code.value),
             name=TIER_NAMES[code],
             discount_rate=rules.discount_rate(code),
-            consignment_commission_rate=COMMISSION_PERCENT[code] / 100,
+            consignment_commission_rate=rules.commission_rate(code),
         )
 
 
@@ -57,10 +64,10 @@ class Tier:
 class TierCondition:
     key: str
     met: bool
-    current: float
-    target: float
+    current: ConditionValue
+    target: ConditionValue
     unit: ConditionUnit
-    missing: float = strawberry.field(description="How much is still needed; 0 when met.")
+    missing: ConditionValue = strawberry.field(description="How much is still needed; 0 when met.")
     group: str | None = strawberry.field(
         description="Conditions with the same group are alternatives: one of them is enough."
     )
@@ -70,10 +77,10 @@ class TierCondition:
         return cls(
             key=condition.key,
             met=condition.met,
-            current=condition.current,
-            target=condition.target,
+            current=ConditionValue(condition.shown_current),
+            target=ConditionValue(Fraction(condition.target)),
             unit=ConditionUnit(condition.unit.value),
-            missing=condition.missing,
+            missing=ConditionValue(condition.shown_missing),
             group=condition.group,
         )
 
@@ -97,7 +104,7 @@ class TierProgress:
     def of(cls, progress: domain.Progress, rules: TierRules) -> TierProgress:
         return cls(
             next_tier=Tier.of(progress.next_tier, rules) if progress.next_tier else None,
-            next_review_at=domain.start_of_business_day(progress.next_review),
+            next_review_at=start_of_business_day(progress.next_review),
             downgrade_risk=progress.downgrade_risk,
             conditions=[TierCondition.of(c) for c in progress.conditions],
             retention_conditions=[TierCondition.of(c) for c in progress.retention],
@@ -109,7 +116,19 @@ class TierProgress:
 class RightUsage:
     used: int
     limit: int
-    period_end: date
+    period: RightPeriod = strawberry.field(
+        description="How long a period runs: a year, a month, or once (the whole membership)."
+    )
+    period_end: date = strawberry.field(
+        description="The last day of the current period; 9999-12-31 for a once-ever right, "
+        "whose uses never come back."
+    )
+
+    @classmethod
+    def of(cls, usage: Usage) -> RightUsage:
+        return cls(
+            used=usage.used, limit=usage.limit, period=usage.period, period_end=usage.period_end
+        )
 
 
 @strawberry.type(name="Right", description="A benefit of membership.")
@@ -128,9 +147,7 @@ class RightType:
             name=item.right.name,
             description=item.right.description,
             min_tier=Tier.of(item.right.min_tier, rules),
-            usage=RightUsage(used=usage.used, limit=usage.limit, period_end=usage.period_end)
-            if usage
-            else None,
+            usage=RightUsage.of(usage) if usage else None,
         )
 
 

@@ -13,11 +13,15 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
+from member_api.business_calendar import start_of_business_day
 from member_api.members.models import Member
+from member_api.notifications.models import Notification
 from member_api.notifications.service import notify
+from member_api.outbox.domain import Channel
+from member_api.outbox.service import enqueue
 from member_api.services import Services
 from member_api.tiers import domain
-from member_api.tiers.domain import MemberFacts, start_of_business_day
+from member_api.tiers.domain import MemberFacts
 from member_api.tiers.facts import load_facts, load_facts_many
 from member_api.tiers.models import TierReview, TierReviewResult
 from member_api.tiers.rules import TIER_NAMES, TierCode
@@ -26,6 +30,7 @@ from member_api.tiers.service import change_tier, lock_member
 logger = logging.getLogger(__name__)
 BATCH = 500
 REVIEW_LANES = 4  # below the connection pool's size
+WARNING_KIND = "DOWNGRADE_WARNING"
 
 
 @dataclass(frozen=True)
@@ -73,11 +78,15 @@ async def review_member(
     return new_tier is not current
 
 
-async def _pending_members(review: TierReview, after: uuid.UUID | None) -> list[Member]:
+async def _pending_members(
+    review: TierReview, after: uuid.UUID | None, high: uuid.UUID | None = None
+) -> list[Member]:
     done = TierReviewResult.filter(review_id=review.id).values("member_id")
     query = Member.exclude(id__in=Subquery(done))
     if after is not None:
         query = query.filter(id__gt=after)
+    if high is not None:
+        query = query.filter(id__lt=high)
     return list(await query.order_by("id").limit(BATCH))
 
 
@@ -87,18 +96,44 @@ def _parallel_transactions() -> int:
     return REVIEW_LANES if dialect == "postgres" else 1
 
 
-async def run_review(services: Services, review_date: date) -> ReviewReport:
-    """Review every member as of the day before `review_date`. Idempotent and resumable."""
+async def _review_of(services: Services, review_date: date) -> TierReview:
     try:
         review, _ = await TierReview.get_or_create(
             review_date=review_date, defaults={"started_at": services.clock.now()}
         )
     except IntegrityError:
         review = await TierReview.get(review_date=review_date)
-    as_of = review_date - timedelta(days=1)
+    return review
+
+
+async def review_range(
+    services: Services, review_date: date, low: uuid.UUID, high: uuid.UUID
+) -> tuple[int, int]:
+    """Review the members with ids in [low, high) not reviewed yet: (reviewed, changed).
+    One chunk of a review spread over workers; rerunning it reviews nobody twice."""
+    review = await _review_of(services, review_date)
+    return await _review_members(services, review, low, high)
+
+
+async def run_review(services: Services, review_date: date) -> ReviewReport:
+    """Review every member as of the day before `review_date`. Idempotent and resumable."""
+    review = await _review_of(services, review_date)
+    reviewed, changed = await _review_members(services, review, None, None)
+    if review.completed_at is None:
+        review.completed_at = services.clock.now()
+        await review.save(update_fields=["completed_at"])
+    logger.info("review %s: %d reviewed, %d changed", review_date, reviewed, changed)
+    return ReviewReport(review_date, reviewed, changed, completed=True)
+
+
+async def _review_members(
+    services: Services, review: TierReview, low: uuid.UUID | None, high: uuid.UUID | None
+) -> tuple[int, int]:
+    as_of = review.review_date - timedelta(days=1)
     rules = services.settings.tier_rules
     reviewed = changed = 0
-    after: uuid.UUID | None = None
+    # Ids from `low` on: start just below it (UUIDs order as their 128-bit numbers).
+    after: uuid.UUID | None = uuid.UUID(int=low.int - 1) if low is not None and low.int else None
     lanes = asyncio.Semaphore(_parallel_transactions())
 
     async def one(member: Member, facts: MemberFacts) -> bool | None:
@@ -109,7 +144,7 @@ async def run_review(services: Services, review_date: date) -> ReviewReport:
             except IntegrityError:  # a concurrent run reviewed this member first
                 return None
 
-    while batch := await _pending_members(review, after):
+    while batch := await _pending_members(review, after, high):
         facts = await load_facts_many(batch, as_of, rules)
         tasks = [asyncio.create_task(one(m, facts[m.id])) for m in batch]
         try:
@@ -124,48 +159,133 @@ async def run_review(services: Services, review_date: date) -> ReviewReport:
         reviewed += sum(outcome is not None for outcome in outcomes)
         changed += sum(bool(outcome) for outcome in outcomes)
         after = batch[-1].id
-    if review.completed_at is None:
-        review.completed_at = services.clock.now()
-        await review.save(update_fields=["completed_at"])
-    logger.info("review %s: %d reviewed, %d changed", review_date, reviewed, changed)
-    return ReviewReport(review_date, reviewed, changed, completed=True)
+    return reviewed, changed
 
 
-async def send_downgrade_warnings(services: Services, as_of: date) -> int:
-    """Warn each member who would drop at the next review, once per review."""
+@dataclass(frozen=True)
+class TierChange:
+    member_id: uuid.UUID
+    display_name: str
+    from_tier: TierCode
+    to_tier: TierCode
+
+    def line(self) -> str:
+        return f"{self.member_id} {self.display_name}: {self.from_tier} -> {self.to_tier}"
+
+
+async def review_changes(review_date: date) -> list[TierChange]:
+    """Whom the review of `review_date` moved, from its result rows (every run of it)."""
+    rows = await TierReviewResult.filter(review__review_date=review_date).values_list(
+        "member_id", "member__display_name", "from_tier", "to_tier"
+    )
+    return [
+        TierChange(member_id, name, TierCode(old), TierCode(new))
+        for member_id, name, old, new in sorted(rows, key=lambda row: str(row[0]))
+        if old != new
+    ]
+
+
+async def preview_review(services: Services, review_date: date) -> list[TierChange]:
+    """What the review of `review_date` would change for members it has not reviewed
+    yet, without writing anything."""
+    rules = services.settings.tier_rules
+    as_of = review_date - timedelta(days=1)
+    done = TierReviewResult.filter(review__review_date=review_date).values("member_id")
+    start = start_of_business_day(review_date)
+    changes: list[TierChange] = []
+    after: uuid.UUID | None = None
+    while True:
+        query = Member.exclude(id__in=Subquery(done)).order_by("id").limit(BATCH)
+        batch = list(await (query.filter(id__gt=after) if after else query))
+        if not batch:
+            return changes
+        facts = await load_facts_many(batch, as_of, rules)
+        for member in batch:
+            current = TierCode(member.tier)
+            new_tier = domain.tier_after_review(current, facts[member.id], rules)
+            if member.tier_since and member.tier_since >= start:
+                new_tier = max(new_tier, current, key=lambda tier: tier.rank)
+            if new_tier is not current:
+                changes.append(TierChange(member.id, member.display_name, current, new_tier))
+        after = batch[-1].id
+
+
+async def send_downgrade_warnings(
+    services: Services,
+    as_of: date,
+    *,
+    dry_run: bool = False,
+    low: uuid.UUID | None = None,
+    high: uuid.UUID | None = None,
+) -> list[TierChange]:
+    """Warn each member who would drop at the next review, once per review; returns
+    whom it warned (with `dry_run`, whom it would warn, and warns nobody)."""
     rules = services.settings.tier_rules
     review_date = domain.next_review_date(as_of, rules)
     if (review_date - as_of).days > rules.warning_days_before_review:
         logger.info("no review within %d days of %s", rules.warning_days_before_review, as_of)
-        return 0
-    warned = 0
+        return []
+    warned: list[TierChange] = []
     after: uuid.UUID | None = None
     while True:
         query = Member.exclude(tier=TierCode.NEW.value).order_by("id").limit(BATCH)
+        if low is not None:
+            query = query.filter(id__gte=low)
+        if high is not None:
+            query = query.filter(id__lt=high)
         members = await (query.filter(id__gt=after) if after else query)
         if not members:
             return warned
         for member in members:
-            warned += await _warn(services, member, review_date)
+            drop = await _warn(services, member, review_date, dry_run=dry_run)
+            if drop is not None:
+                warned.append(drop)
         after = members[-1].id
 
 
-async def _warn(services: Services, member: Member, review_date: date) -> bool:
+async def _warn(
+    services: Services, member: Member, review_date: date, *, dry_run: bool
+) -> TierChange | None:
     """Warn if, with nothing else happening, the review would move the member down."""
     rules = services.settings.tier_rules
     current = TierCode(member.tier)
     facts = await load_facts(member, review_date - timedelta(days=1), rules)
-    if not domain.tier_after_review(current, facts, rules).rank < current.rank:
-        return False
+    after_review = domain.tier_after_review(current, facts, rules)
+    if not after_review.rank < current.rank:
+        return None
+    drop = TierChange(member.id, member.display_name, current, after_review)
+    dedupe_key = f"downgrade-warning:{review_date.isoformat()}"
+    if dry_run:
+        already = await Notification.filter(member_id=member.id, dedupe_key=dedupe_key).exists()
+        return None if already else drop
     missing = domain.describe_missing(domain.retention_conditions(current, facts, rules))
-    return await notify(
-        member_id=member.id,
-        kind="DOWNGRADE_WARNING",
-        title=f"Keep your {TIER_NAMES[current]} tier",
-        body=(
-            f"At the review on {review_date.isoformat()} you would move down from "
-            f"{TIER_NAMES[current]}. Still missing: {missing}."
-        ),
-        at=services.clock.now(),
-        dedupe_key=f"downgrade-warning:{review_date.isoformat()}",
+    title = f"Keep your {TIER_NAMES[current]} tier"
+    body = (
+        f"At the review on {review_date.isoformat()} you would move down from "
+        f"{TIER_NAMES[current]}. Still missing: {missing}."
     )
+    now = services.clock.now()
+    # The inbox entry and the push go together: both or neither, once per review.
+    async with in_transaction():
+        sent = await notify(
+            member_id=member.id,
+            kind=WARNING_KIND,
+            title=title,
+            body=body,
+            at=now,
+            dedupe_key=dedupe_key,
+        )
+        if sent:
+            await enqueue(
+                channel=Channel.APP_PUSH,
+                recipient=str(member.id),
+                payload={
+                    "kind": WARNING_KIND,
+                    "title": title,
+                    "body": body,
+                    "reviewDate": review_date.isoformat(),
+                },
+                dedupe_key=f"{dedupe_key}:{member.id}",
+                at=now,
+            )
+    return drop if sent else None

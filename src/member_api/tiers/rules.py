@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+
+from member_api.rules_data import build, count, table
 
 
 class TierCode(StrEnum):
@@ -75,34 +76,46 @@ class TierRules:
         }
     )
 
+    # Consignment commission, in percent of the sale price.
+    commission_percent: dict[str, int] = field(
+        default_factory=lambda: {
+            "NEW": 15,
+            "SILVER": 10,
+            "GOLD": 10,
+            "DIAMOND": 8,
+            "BLACK_DIAMOND": 8,
+        }
+    )
+
     def discount_rate(self, tier: TierCode) -> float:
         return self.discount_percent.get(tier.value, 100) / 100
 
+    def commission_rate(self, tier: TierCode) -> float:
+        return self.commission_percent[tier.value] / 100
+
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> TierRules:
-        known = {f.name: f for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - set(known))
-        if unknown:
-            raise ValueError(f"unknown tier rule(s): {', '.join(unknown)}")
-        cleaned: dict[str, Any] = {}
-        for name, value in values.items():
-            if name == "review_months":
-                cleaned[name] = tuple(int(v) for v in value)
-            elif name == "discount_percent":
-                percents = {str(k): int(v) for k, v in value.items()}
-                if set(percents) - {t.value for t in TierCode} or any(
-                    not 0 < v <= 100 for v in percents.values()
-                ):
-                    raise ValueError("discount_percent: tier codes to percents in 1..100")
-                cleaned[name] = {**cls().discount_percent, **percents}
-            elif isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"tier rule {name} must be a non-negative integer")
-            else:
-                cleaned[name] = value
-        rules = cls(**cleaned)
-        if not rules.review_months or any(m < 1 or m > 12 for m in rules.review_months):
-            raise ValueError("review_months must list months 1..12")
-        return rules
+        defaults = cls()
+        codes = [t.value for t in TierCode]
+
+        def months(value: Any, name: str) -> tuple[int, ...]:
+            if not isinstance(value, list) or not value:
+                raise ValueError(f"{name} must list months 1..12")
+            return tuple(count(v, name, minimum=1, maximum=12) for v in value)
+
+        def discounts(value: Any, name: str) -> dict[str, int]:
+            percents = defaults.discount_percent
+            return table(value, name, codes, percents, minimum=1, maximum=100)
+
+        def commissions(value: Any, name: str) -> dict[str, int]:
+            return table(value, name, codes, defaults.commission_percent, maximum=100)
+
+        parsers = {
+            "review_months": months,
+            "discount_percent": discounts,
+            "commission_percent": commissions,
+        }
+        return build(cls, values, "tier", parsers)
 
     @classmethod
     def from_file(cls, path: str | None) -> TierRules:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
+from fractions import Fraction
 from typing import Any
 
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from member_api.business_calendar import business_today
 from member_api.cache import key
+from member_api.error_codes import TierErrorCode
 from member_api.errors import Conflict, InvalidInput, NotFound
-from member_api.members.activity import mark_active
+from member_api.members.activity import mark_active, was_active
 from member_api.members.models import Member
 from member_api.notifications.service import notify
 from member_api.services import Services
@@ -23,10 +26,11 @@ from member_api.tiers.models import TierChange
 from member_api.tiers.rules import TIER_NAMES, TierCode
 
 VIEW_TTL_SECONDS = 3600
+VIEW_FORMAT = 2  # in the cache key: a view cached in another format is never read
 
 
 def today(services: Services) -> date:
-    return domain.business_date(services.clock.now())
+    return business_today(services.clock)
 
 
 async def lock_member(member_id: uuid.UUID) -> Member:
@@ -35,7 +39,7 @@ async def lock_member(member_id: uuid.UUID) -> Member:
     # be inserted by others meanwhile, which avoids deadlocks with the ledger's locks.
     member = await Member.select_for_update(no_key=True).get_or_none(id=member_id)
     if member is None:
-        raise NotFound("UNKNOWN_MEMBER", "No member has that id.")
+        raise NotFound(TierErrorCode.UNKNOWN_MEMBER, "No member has that id.")
     return member
 
 
@@ -91,17 +95,21 @@ async def upgrade_if_earned(services: Services, member: Member, *, reference: st
 
 
 async def record_activity(services: Services, member_id: uuid.UUID) -> None:
-    """Mark today active for the member; the first action of a day may earn a tier."""
+    """Mark today active for the member; the first action of a day may earn a tier.
+
+    The day, the facts version and the upgrade check commit together: after a failure
+    none of them holds, and the next action of the day does all three.
+    """
     day = today(services)
     if (member_id, day) in services.active_days:
         return  # recorded already: no need to ask the database again
-    marked = await mark_active(member_id, day)
-    services.active_days.put((member_id, day), True)
-    if not marked:
-        return
-    async with in_transaction():
-        member = await lock_member(member_id)
-        await upgrade_if_earned(services, member, reference=f"activity:{day.isoformat()}")
+    if not await was_active(member_id, day):
+        async with in_transaction():
+            member = await lock_member(member_id)
+            if await mark_active(member_id, day):
+                reference = f"activity:{day.isoformat()}"
+                await upgrade_if_earned(services, member, reference=reference)
+    services.active_days.put((member_id, day), True)  # only once it is committed
 
 
 async def invite_to_black_diamond(
@@ -111,12 +119,14 @@ async def invite_to_black_diamond(
     async with in_transaction():
         member = await lock_member(member_id)
         if member.tier == TierCode.BLACK_DIAMOND.value:
-            raise Conflict("ALREADY_BLACK_DIAMOND", "The member is Black Diamond already.")
+            raise Conflict(
+                TierErrorCode.ALREADY_BLACK_DIAMOND, "The member is Black Diamond already."
+            )
         facts = await load_facts(member, today(services), rules)
         if not domain.may_invite_to_black_diamond(facts, rules):
             needed = rules.black_diamond_spend_12m_fen - facts.spend_12m_fen
             raise InvalidInput(
-                "SPEND_CONDITION_NOT_MET",
+                TierErrorCode.SPEND_CONDITION_NOT_MET,
                 f"Black Diamond needs {rules.black_diamond_spend_12m_fen / 100:,.0f} yuan "
                 f"of spend in 12 months; {needed / 100:,.2f} yuan are missing.",
                 field="memberId",
@@ -145,7 +155,7 @@ def _encode(view: TierView) -> dict[str, Any]:
         return [
             {
                 "key": c.key,
-                "current": c.current,
+                "current": str(c.current),  # exact: "5/3", not 1.67
                 "target": c.target,
                 "unit": c.unit.value,
                 "group": c.group,
@@ -170,7 +180,7 @@ def _decode(data: dict[str, Any]) -> TierView:
         return [
             Condition(
                 key=c["key"],
-                current=c["current"],
+                current=Fraction(c["current"]),
                 target=c["target"],
                 unit=Unit(c["unit"]),
                 group=c["group"],
@@ -215,7 +225,9 @@ async def tier_view(services: Services, member_id: uuid.UUID) -> TierView | None
 async def view_of(services: Services, member: Member) -> TierView:
     """`tier_view` for a member row the caller has just read."""
     as_of = today(services)
-    cache_key = key("tier-view", str(member.id), member.facts_version, as_of.isoformat())
+    cache_key = key(
+        "tier-view", VIEW_FORMAT, str(member.id), member.facts_version, as_of.isoformat()
+    )
 
     async def compute() -> dict[str, Any]:
         return _encode(await compute_view(services, member, as_of))
@@ -239,7 +251,7 @@ async def forecast(services: Services, *, member_id: uuid.UUID) -> Forecast:
     rules = services.settings.tier_rules
     member = await Member.get_or_none(id=member_id)
     if member is None:
-        raise NotFound("UNKNOWN_MEMBER", "No member has that id.")
+        raise NotFound(TierErrorCode.UNKNOWN_MEMBER, "No member has that id.")
     review_date = domain.next_review_date(today(services), rules)
     facts = await load_facts(member, review_date - timedelta(days=1), rules)
     current = TierCode(member.tier)

@@ -1,4 +1,4 @@
-"""Staff GraphQL: record a commerce event by hand (operators)."""
+"""Staff GraphQL: record a commerce event by hand."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from member_api.commerce.service import apply_event
 from member_api.graphql.context import GqlInfo
 from member_api.graphql.errors import AnyError
 from member_api.graphql.results import outcome
+from member_api.graphql.roles import Roles
+from member_api.graphql.scalars import Fen
 from member_api.staff.domain import StaffRole
 
 
@@ -30,7 +32,7 @@ class CommerceEventInput:
     type: CommerceEventType
     occurred_at: datetime
     member_id: strawberry.ID
-    amount_fen: int | None = None
+    amount_fen: Fen | None = None
     order_id: str | None = None
     consignment_id: str | None = None
     item_public_id: str | None = None
@@ -48,13 +50,16 @@ RecordCommerceEventResult = Annotated[
 
 
 @strawberry.type
-class CommerceMutation:
-    @strawberry.mutation(description="Apply a commerce event, exactly as the webhook would.")
+class CommerceAdminMutation:
+    @strawberry.mutation(
+        description="Apply a commerce event, exactly as the webhook would.",
+        extensions=[Roles(StaffRole.OPERATOR)],
+    )
     async def record_commerce_event(
         self, info: GqlInfo, input: CommerceEventInput
     ) -> RecordCommerceEventResult:
         async def work() -> str:
-            staff_id = info.context.require_role(StaffRole.OPERATOR)
+            staff_id = info.context.require_subject()
             event = parse_event(
                 {
                     "eventId": input.event_id,

@@ -31,7 +31,7 @@ class StaffLoginInput:
 
 
 @strawberry.type
-class StaffQuery:
+class StaffAdminQuery:
     @strawberry.field(description="The signed-in staff member; null without a token.")
     async def viewer(self, info: GqlInfo) -> Staff | None:
         staff_id = info.context.viewer_id()
@@ -42,7 +42,7 @@ class StaffQuery:
 
 
 @strawberry.type
-class StaffMutation:
+class StaffAdminMutation:
     @strawberry.mutation(description="Sign in as staff.")
     async def staff_login(self, info: GqlInfo, input: StaffLoginInput) -> AuthResult:
         work = service.staff_login(

@@ -1,0 +1,50 @@
+"""The tasks the queue carries: one chunk of a job's run, and a scheduled job's start."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+from taskiq import Context, TaskiqDepends
+from taskiq.brokers.shared_broker import async_shared_broker
+
+from member_api.background import runs
+from member_api.business_calendar import business_today
+from member_api.outbox import service as outbox
+from member_api.services import Services
+
+logger = logging.getLogger(__name__)
+# The running task's context, given by taskiq to the parameter that defaults to it.
+CONTEXT: Any = TaskiqDepends()
+
+
+def _services(context: Context) -> Services:
+    services: Services = context.state.services
+    return services
+
+
+@async_shared_broker.task(task_name="member_api.run_chunk")
+async def run_chunk(chunk_id: int, context: Context = CONTEXT) -> None:
+    """One id range of a run; idempotent, so a redelivered message does no harm."""
+    await runs.run_chunk(_services(context), chunk_id)
+
+
+@async_shared_broker.task(task_name="member_api.deliver_outbox")
+async def deliver_outbox(context: Context = CONTEXT) -> int:
+    """One delivery pass of the outbox (the scheduler sends it every minute)."""
+    services = _services(context)
+    return await outbox.deliver_due(services, now=services.clock.now())
+
+
+@async_shared_broker.task(task_name="member_api.start_job")
+async def start_job(job: str, as_of: str | None = None, context: Context = CONTEXT) -> int:
+    """Start (or find) the run of `job` as of `as_of` (today by default) and send its
+    pending chunks; returns the run's id."""
+    services = _services(context)
+    day = date.fromisoformat(as_of) if as_of else business_today(services.clock)
+    run = await runs.start_run(services, job, day)
+    for chunk_id in await runs.pending_chunks(run.id):
+        await run_chunk.kiq(chunk_id)
+    logger.info("job %s as of %s: run %d started", job, day, run.id)
+    return int(run.id)

@@ -1,0 +1,88 @@
+"""Processes of the task queue: `member-api worker` runs tasks from the broker,
+`member-api scheduler` fires the scheduled jobs; in process, the server does both."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+from taskiq.api import run_receiver_task, run_scheduler_task
+
+from member_api import db
+from member_api.background.broker import (
+    attach_services,
+    is_in_process,
+    make_broker,
+    open_worker_services,
+)
+from member_api.background.scheduler import make_scheduler
+from member_api.services import Services
+from member_api.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+async def run_worker(settings: Settings, *, max_async_tasks: int = 8) -> None:
+    """Take tasks from the broker until stopped; a task is acknowledged once it ran."""
+    import member_api.background.tasks  # noqa: F401  (registers the tasks)
+
+    broker = make_broker(settings)
+    open_worker_services(broker, settings)
+    broker.is_worker_process = True
+    await broker.startup()
+    logger.info(
+        "worker started on %s", "in-process broker" if is_in_process(settings) else "RabbitMQ"
+    )
+    try:
+        await run_receiver_task(broker, max_async_tasks=max_async_tasks)
+    finally:
+        await broker.shutdown()
+
+
+async def run_scheduler(settings: Settings) -> None:
+    """Fire the scheduled jobs (JOB_SCHEDULES) until stopped; replicas fire each once."""
+    import member_api.background.tasks  # noqa: F401
+
+    broker = make_broker(settings)
+    await db.init_orm(settings.database_url, global_fallback=True)
+    await broker.startup()
+    scheduler = make_scheduler(broker, settings)
+    logger.info("scheduler started: %s", dict(settings.job_schedules))
+    try:
+        await run_scheduler_task(scheduler)
+    finally:
+        await broker.shutdown()
+        await db.close_orm()
+
+
+@asynccontextmanager
+async def in_process_queue(settings: Settings, services: Services) -> AsyncIterator[None]:
+    """The server's own queue when no broker is configured: tasks run in this process,
+    and the scheduler runs beside the server (claims keep replicas from firing twice)."""
+    import member_api.background.tasks  # noqa: F401
+
+    if not is_in_process(settings):
+        # Only send: workers and the scheduler run as processes of their own.
+        broker = make_broker(settings)
+        await broker.startup()
+        try:
+            yield
+        finally:
+            await broker.shutdown()
+        return
+    broker = make_broker(settings)
+    attach_services(broker, services)
+    await broker.startup()
+    scheduling = None
+    if settings.run_scheduler:
+        scheduling = asyncio.create_task(run_scheduler_task(make_scheduler(broker, settings)))
+    try:
+        yield
+    finally:
+        if scheduling is not None:
+            scheduling.cancel()
+            with suppress(asyncio.CancelledError):
+                await scheduling
+        await broker.shutdown()

@@ -1,0 +1,300 @@
+"""Jobs on the task queue: runs split into id ranges, each chunk done and counted once
+however often it is delivered; on RabbitMQ, a worker killed mid-run loses and duplicates
+nothing, and two scheduler replicas fire each due time once."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from tortoise import Tortoise
+
+from member_api import db
+from member_api.background import runs
+from member_api.background.models import JobChunk, JobRun, ScheduleClaim
+from member_api.business_calendar import business_today
+from member_api.clock import SystemClock
+from member_api.jobs import run_job
+from member_api.members.models import Member
+from member_api.services import Services
+from member_api.settings import Settings
+from member_api.tiers.models import TierReview, TierReviewResult
+from tests.conftest import migrated_postgres_database, need_service, run_in_own_loop
+from tests.support import gql, staff_token
+
+RABBITMQ = os.environ.get("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
+REVIEW = date(2026, 10, 1)
+
+
+def test_id_ranges_cover_every_id_once() -> None:
+    for count in (1, 2, 7, 64):
+        ranges = runs.id_ranges(count)
+        assert len(ranges) == count
+        assert ranges[0][0].int == 0
+        assert ranges[-1][1].int == (1 << 128) - 1
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(ranges))
+        for _ in range(200):
+            member = uuid.uuid4()
+            assert sum(low <= member < high for low, high in ranges) == 1
+
+
+async def gold_members(count: int) -> set[uuid.UUID]:
+    """Members made Gold long ago with nothing behind it: the review drops each one."""
+    since = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = [
+        Member(
+            id=uuid.uuid4(),
+            display_name=f"m{n}",
+            referral_code=f"Q{n:07d}",
+            joined_at=since,
+            updated_at=since,
+            tier="GOLD",
+            tier_since=since,
+        )
+        for n in range(count)
+    ]
+    await Member.bulk_create(rows, batch_size=500)
+    return {row.id for row in rows}
+
+
+async def test_a_run_split_in_chunks_reviews_each_member_once_in_any_order(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runs, "CHUNK_MEMBERS", 400)
+    members = await gold_members(1_500)
+    run = await runs.start_run(services, "tier-review", REVIEW)
+    assert run.chunks_total == 4
+    chunks = await runs.pending_chunks(run.id)
+    # Delivered out of order, every one twice (a redelivery), two at a time.
+    deliveries = chunks * 2
+    random.Random(7).shuffle(deliveries)
+    for first, second in zip(deliveries[::2], deliveries[1::2], strict=True):
+        await asyncio.gather(runs.run_chunk(services, first), runs.run_chunk(services, second))
+    run = await JobRun.get(id=run.id)
+    assert (run.status, run.chunks_done, run.processed, run.changed) == ("DONE", 4, 1_500, 1_500)
+    reviewed = await TierReviewResult.filter(review__review_date=REVIEW).values_list(
+        "member_id", flat=True
+    )
+    assert sorted(map(str, reviewed)) == sorted(map(str, members))
+    assert set(await Member.all().values_list("tier", flat=True)) == {"SILVER"}
+    assert (await TierReview.get(review_date=REVIEW)).completed_at is not None
+    # Another trigger of the same job and date finds the run; nothing is done again.
+    again = await runs.start_run(services, "tier-review", REVIEW)
+    assert (again.id, again.triggers, await runs.pending_chunks(run.id)) == (run.id, 2, [])
+
+
+async def test_a_failed_chunk_is_recorded_and_done_when_retried(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work, split = runs.CHUNK_WORK["expire-points"]
+    failures = iter([RuntimeError("database went away")])
+
+    async def flaky(*args: object) -> runs.ChunkResult:
+        for failure in failures:
+            raise failure
+        return await work(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setitem(runs.CHUNK_WORK, "expire-points", (flaky, split))
+    run = await runs.start_run(services, "expire-points", date(2026, 11, 1))
+    [chunk_id] = await runs.pending_chunks(run.id)
+    with pytest.raises(RuntimeError):
+        await runs.run_chunk(services, chunk_id)
+    chunk = await JobChunk.get(id=chunk_id)
+    assert (chunk.status, chunk.attempts, "went away" in chunk.last_error) == ("PENDING", 1, True)
+    assert chunk.lease_until is None
+    assert (await JobRun.get(id=run.id)).errors == 1
+    await runs.run_chunk(services, chunk_id)
+    assert (await JobChunk.get(id=chunk_id)).status == "DONE"
+    assert (await JobRun.get(id=run.id)).status == "DONE"
+
+
+# --- RabbitMQ: real workers and schedulers, each a process of its own ---
+
+
+@pytest.fixture
+def queue_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    need_service("RabbitMQ", RABBITMQ)
+    with migrated_postgres_database("member_api_queue") as url:
+        yield {
+            **os.environ,
+            "DATABASE_URL": url,
+            "CACHE_URL": "memory://",
+            "BROKER_URL": RABBITMQ,
+            "BROKER_QUEUE": f"member-api-test-{uuid.uuid4().hex[:8]}",
+            "ENVIRONMENT": "development",
+            # A dead worker's chunk is taken over after this long.
+            "JOB_CHUNK_LEASE_SECONDS": "5",
+        }
+
+
+def start(env: dict[str, str], *command: str, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "member_api.cli", *command],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+async def in_db(url: str, work: object) -> object:
+    await db.init_orm(url)
+    try:
+        return await work()  # type: ignore[operator]
+    finally:
+        await Tortoise.close_connections()
+
+
+def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(
+    queue_env: dict[str, str], tmp_path: Path
+) -> None:
+    url = queue_env["DATABASE_URL"]
+    members = run_in_own_loop(in_db(url, lambda: gold_members(6_000)))
+    settings = Settings.from_env(queue_env)
+    log = tmp_path / "workers.log"
+    first = start(queue_env, "worker", "--tasks", "1", log=log)
+    second: subprocess.Popen[bytes] | None = None
+    try:
+        report = run_in_own_loop(
+            run_job(settings, "tier-review", REVIEW, wait=False)  # send the chunks only
+        )
+        assert "tier-review" in report.summary
+
+        async def progress() -> tuple[int, int]:
+            run = await JobRun.get(job="tier-review", as_of=REVIEW)
+            attempts = sum(await JobChunk.filter(run_id=run.id).values_list("attempts", flat=True))
+            return run.chunks_done, attempts
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            done, attempts = run_in_own_loop(in_db(url, progress))  # type: ignore[misc]
+            if attempts > done:  # a chunk is under way
+                break
+            time.sleep(0.05)
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        second = start(queue_env, "worker", log=log)
+
+        async def finished() -> JobRun:
+            return await JobRun.get(job="tier-review", as_of=REVIEW)
+
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            run = run_in_own_loop(in_db(url, finished))
+            if run.status == "DONE":  # type: ignore[attr-defined]
+                break
+            time.sleep(0.5)
+        else:
+            raise AssertionError(log.read_text()[-3000:])
+    finally:
+        stop(first)
+        if second is not None:
+            stop(second)
+
+    async def outcome() -> tuple[int, int, list[str]]:
+        run = await JobRun.get(job="tier-review", as_of=REVIEW)
+        results = await TierReviewResult.filter(review__review_date=REVIEW).count()
+        tiers = await Member.all().values_list("tier", flat=True)
+        return run.processed, results, sorted(set(tiers))
+
+    processed, results, tiers = run_in_own_loop(in_db(url, outcome))  # type: ignore[misc]
+    assert (processed, results, tiers) == (len(members), len(members), ["SILVER"])
+
+
+def test_two_scheduler_replicas_fire_each_due_time_once(
+    queue_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Every job is switched off but the weekly quiz, due every minute; both replicas see
+    each minute come, one sends it, and the worker runs it once."""
+    env = {
+        **queue_env,
+        "JOB_SCHEDULES": (
+            '{"expire-points": "", "downgrade-warnings": "", "tier-review": "", '
+            '"weekly-quiz": "* * * * *"}'
+        ),
+    }
+    log = tmp_path / "scheduling.log"
+    processes = [
+        start(env, "worker", log=log),
+        start(env, "scheduler", log=log),
+        start(env, "scheduler", log=log),
+    ]
+    url = env["DATABASE_URL"]
+
+    async def claims() -> list[tuple[str, datetime]]:
+        rows = await ScheduleClaim.filter(schedule_id="job:weekly-quiz").values_list(
+            "claimed_by", "due_at"
+        )
+        return [(str(by), due) for by, due in rows]
+
+    try:
+        deadline = time.monotonic() + 150
+        while time.monotonic() < deadline:
+            claimed = run_in_own_loop(in_db(url, claims))
+            if len(claimed) >= 2:  # type: ignore[arg-type]
+                break
+            time.sleep(1)
+        else:
+            raise AssertionError(log.read_text()[-3000:])
+        time.sleep(3)  # let the worker run what was sent
+    finally:
+        for process in processes:
+            stop(process)
+    claimed = run_in_own_loop(in_db(url, claims))
+    due_times = [due for _, due in claimed]  # type: ignore[union-attr]
+    assert len(due_times) == len(set(due_times))
+
+    async def triggers() -> int:
+        today = business_today(SystemClock())
+        run = await JobRun.get(job="weekly-quiz", as_of=today)
+        return run.triggers
+
+    # One start per due time: with two replicas firing, it would be twice that.
+    assert run_in_own_loop(in_db(url, triggers)) == len(due_times)
+    text = log.read_text()
+    assert "claimed by another replica" in text
+
+
+async def test_staff_and_metrics_see_how_far_a_run_got(
+    app: object, client: httpx.AsyncClient, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runs, "CHUNK_MEMBERS", 100)
+    await gold_members(250)
+    run = await runs.start_run(services, "tier-review", REVIEW)
+    first, *_ = await runs.pending_chunks(run.id)
+    await runs.run_chunk(services, first)
+    operator = await staff_token(client, services, "ops", ["operator"])
+    query = '{ jobRuns(job: "tier-review") { job asOf status chunksTotal chunksDone processed } }'
+    body = await gql(client, query, token=operator, path="/admin/graphql")
+    [seen] = body["data"]["jobRuns"]
+    assert seen["job"] == "tier-review"
+    assert (seen["status"], seen["chunksTotal"], seen["chunksDone"]) == ("RUNNING", 3, 1)
+    assert 0 < seen["processed"] < 250
+    moderator = await staff_token(client, services, "mod", ["moderator"])
+    refused = await gql(client, query, token=moderator, path="/admin/graphql")
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    text = (await client.get("/metrics")).text
+    assert 'member_api_job_chunks{job="tier-review",state="done"} 1.0' in text
+    assert 'member_api_job_chunks{job="tier-review",state="pending"} 2.0' in text
