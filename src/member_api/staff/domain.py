@@ -13,6 +13,14 @@ class StaffRole(StrEnum):
     OPERATOR = "operator"
     AUTHENTICATOR = "authenticator"
     MODERATOR = "moderator"
+    # Creates staff accounts, changes their roles, deactivates them, resets passwords.
+    ADMIN = "admin"
+    # Customer care: serves members, writes care notes.
+    ADVISOR = "advisor"
+    # Segments and campaigns.
+    MARKETER = "marketer"
+    # Reads the audit log, and changes nothing.
+    AUDITOR = "auditor"
 
 
 _USERNAME = re.compile(r"[a-z][a-z0-9_.-]{2,63}")
