@@ -91,6 +91,8 @@ class EventErrorCode(StrEnum):
 class JobErrorCode(StrEnum):
     DATE_IN_FUTURE = "DATE_IN_FUTURE"
     NOT_A_REVIEW_DATE = "NOT_A_REVIEW_DATE"
+    NOTHING_TO_RETRY = "NOTHING_TO_RETRY"
+    UNKNOWN_RUN = "UNKNOWN_RUN"
 
 
 class MemberErrorCode(StrEnum):

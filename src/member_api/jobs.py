@@ -108,7 +108,7 @@ async def run_job(
                 run = await JobRun.get(id=run.id)
                 if progress is not None:
                     progress(run)
-                if run.status == "DONE":
+                if run.status != "RUNNING":
                     break
                 await asyncio.sleep(0.5)
         run = await JobRun.get(id=run.id)
@@ -116,6 +116,7 @@ async def run_job(
             f"{name} as of {as_of}: run {run.id} {run.status.lower()}, "
             f"{run.chunks_done}/{run.chunks_total} chunks, {run.processed} processed, "
             f"{run.changed} changed, {run.errors} error(s)"
+            + (f", {run.chunks_failed} chunk(s) failed" if run.chunks_failed else "")
         )
         return JobReport(summary, await _whom(name, as_of, settings))
 

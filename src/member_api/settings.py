@@ -84,6 +84,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be an integer, got {value!r}") from exc
 
 
+def _at_least(env: Mapping[str, str], name: str, default: int, least: int) -> int:
+    value = _int(env, name, default)
+    if value < least:
+        raise SettingsError(f"{name} must be at least {least}, got {value}")
+    return value
+
+
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
     value = env.get(name)
     if value is None or value == "":
@@ -323,6 +330,8 @@ class Settings:
     # How long a chunk stays with the process that took it before another may take over
     # (longer than any chunk takes: a live worker's chunk is never taken from it).
     job_chunk_lease_seconds: int = 600
+    # Tries of a chunk (failures, or workers that died holding it) before it is FAILED.
+    job_chunk_max_attempts: int = 5
     # Cron lines (in the business time zone) of the scheduled jobs; "" switches one off.
     job_schedules: tuple[tuple[str, str], ...] = ()
     # With no broker, the server process also runs the scheduler (`make run`).
@@ -495,7 +504,8 @@ class Settings:
             metrics_token=env.get("METRICS_TOKEN", ""),
             broker_url=env.get("BROKER_URL", ""),
             broker_queue=env.get("BROKER_QUEUE", cls.broker_queue),
-            job_chunk_lease_seconds=_int(env, "JOB_CHUNK_LEASE_SECONDS", 600),
+            job_chunk_lease_seconds=_at_least(env, "JOB_CHUNK_LEASE_SECONDS", 600, 1),
+            job_chunk_max_attempts=_at_least(env, "JOB_CHUNK_MAX_ATTEMPTS", 5, 1),
             job_schedules=_schedules(env.get("JOB_SCHEDULES")),
             run_scheduler=_bool(env, "RUN_SCHEDULER", not env.get("BROKER_URL")),
             trusted_proxies=_proxies(env.get("TRUSTED_PROXIES"), cls.trusted_proxies),

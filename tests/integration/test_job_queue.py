@@ -14,20 +14,23 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from tortoise import Tortoise
+from tortoise.expressions import F
 
 from member_api import db
 from member_api.background import runs
 from member_api.background.models import JobChunk, JobRun, ScheduleClaim
 from member_api.business_calendar import business_today
-from member_api.clock import SystemClock
+from member_api.clock import FrozenClock, SystemClock
 from member_api.jobs import run_job
 from member_api.members.models import Member
+from member_api.points import ledger
+from member_api.points.domain import Reason
 from member_api.services import Services
 from member_api.settings import Settings
 from member_api.tiers.models import TierReview, TierReviewResult
@@ -95,29 +98,172 @@ async def test_a_run_split_in_chunks_reviews_each_member_once_in_any_order(
     assert (again.id, again.triggers, await runs.pending_chunks(run.id)) == (run.id, 2, [])
 
 
-async def test_a_failed_chunk_is_recorded_and_done_when_retried(
-    services: Services, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def flaky_expiry(monkeypatch: pytest.MonkeyPatch, failures: int) -> None:
+    """Point expiry whose first `failures` tries fail."""
     work, split = runs.CHUNK_WORK["expire-points"]
-    failures = iter([RuntimeError("database went away")])
+    left = iter(range(failures))
 
-    async def flaky(*args: object) -> runs.ChunkResult:
-        for failure in failures:
-            raise failure
-        return await work(*args)  # type: ignore[arg-type]
+    async def flaky(services: Services, part: runs.Slice) -> runs.ChunkResult:
+        for _ in left:
+            raise RuntimeError("database went away")
+        return await work(services, part)
 
     monkeypatch.setitem(runs.CHUNK_WORK, "expire-points", (flaky, split))
+
+
+async def test_a_failed_chunk_waits_then_the_sweep_sends_it_again(
+    services: Services, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flaky_expiry(monkeypatch, failures=2)
     run = await runs.start_run(services, "expire-points", date(2026, 11, 1))
     [chunk_id] = await runs.pending_chunks(run.id)
-    with pytest.raises(RuntimeError):
-        await runs.run_chunk(services, chunk_id)
+    assert await runs.run_chunk(services, chunk_id) is None
     chunk = await JobChunk.get(id=chunk_id)
     assert (chunk.status, chunk.attempts, "went away" in chunk.last_error) == ("PENDING", 1, True)
-    assert chunk.lease_until is None
+    assert chunk.not_before == clock.now() + timedelta(seconds=30)
     assert (await JobRun.get(id=run.id)).errors == 1
-    await runs.run_chunk(services, chunk_id)
-    assert (await JobChunk.get(id=chunk_id)).status == "DONE"
+    # A delivery before the wait is over leaves it be; so does the sweep.
+    assert await runs.run_chunk(services, chunk_id) is None
+    assert (await JobChunk.get(id=chunk_id)).attempts == 1
+    assert await runs.sweep(services) == []
+    clock.advance(timedelta(seconds=30))
+    assert await runs.sweep(services) == [chunk_id]
+    assert await runs.sweep(services) == []  # handed out once
+    assert await runs.run_chunk(services, chunk_id) is None  # fails again: waits twice as long
+    assert (await JobChunk.get(id=chunk_id)).not_before == clock.now() + timedelta(seconds=60)
+    clock.advance(timedelta(seconds=60))
+    assert await runs.sweep(services) == [chunk_id]
+    assert await runs.run_chunk(services, chunk_id) is not None
+    chunk = await JobChunk.get(id=chunk_id)
+    assert (chunk.status, chunk.attempts) == ("DONE", 3)
     assert (await JobRun.get(id=run.id)).status == "DONE"
+
+
+async def test_a_chunk_out_of_tries_fails_its_run_and_staff_retry_it(
+    app: object,
+    client: httpx.AsyncClient,
+    services: Services,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(runs, "CHUNK_MEMBERS", 100)
+    await gold_members(150)
+    work, split = runs.CHUNK_WORK["tier-review"]
+    broken: set[int] = set()
+
+    async def sometimes(services: Services, part: runs.Slice) -> runs.ChunkResult:
+        if part.chunk_id in broken:
+            raise ValueError("bad data in this range")
+        return await work(services, part)
+
+    monkeypatch.setitem(runs.CHUNK_WORK, "tier-review", (sometimes, split))
+    run = await runs.start_run(services, "tier-review", REVIEW)
+    first, second = await runs.pending_chunks(run.id)
+    broken.add(second)
+    await runs.run_chunk(services, first)
+    for _ in range(services.settings.job_chunk_max_attempts):
+        clock.advance(timedelta(hours=1))
+        assert await runs.sweep(services) in ([], [second])
+        await runs.run_chunk(services, second)
+    chunk = await JobChunk.get(id=second)
+    assert (chunk.status, chunk.attempts) == ("FAILED", services.settings.job_chunk_max_attempts)
+    row = await JobRun.get(id=run.id)
+    assert (row.status, row.chunks_done, row.chunks_failed) == ("FAILED", 1, 1)
+    assert row.errors == services.settings.job_chunk_max_attempts
+    clock.advance(timedelta(hours=1))
+    assert await runs.sweep(services) == []  # a failed chunk waits for staff
+    assert (await TierReview.get(review_date=REVIEW)).completed_at is None
+
+    operator = await staff_token(client, services, "ops", ["operator"])
+    retry = (
+        "mutation($id: ID!) { retryJobRun(input: {id: $id}) { __typename "
+        "... on JobRun { status chunksDone chunksFailed } ... on Error { code } } }"
+    )
+    listed = await gql(
+        client,
+        "{ jobRuns { id status chunksFailed lastError } }",
+        token=operator,
+        path="/admin/graphql",
+    )
+    [seen] = listed["data"]["jobRuns"]
+    assert (seen["status"], seen["chunksFailed"]) == ("FAILED", 1)
+    assert "bad data" in seen["lastError"]
+    broken.clear()  # the data was mended
+    body = await gql(client, retry, {"id": seen["id"]}, token=operator, path="/admin/graphql")
+    assert body["data"]["retryJobRun"]["__typename"] == "JobRun"
+    # In process, the retried chunk runs beside the server.
+    for _ in range(200):
+        row = await JobRun.get(id=run.id)
+        if row.status != "RUNNING":
+            break
+        await asyncio.sleep(0.05)
+    assert (row.status, row.chunks_done, row.chunks_failed) == ("DONE", 2, 0)
+    assert row.processed == 150
+    assert (await TierReview.get(review_date=REVIEW)).completed_at is not None
+    for bad, code in (
+        (seen["id"], "NOTHING_TO_RETRY"),
+        ("999", "UNKNOWN_RUN"),
+        ("x" * 40, "UNKNOWN_RUN"),
+        ("9" * 40, "UNKNOWN_RUN"),
+    ):
+        refused = await gql(client, retry, {"id": bad}, token=operator, path="/admin/graphql")
+        assert refused["data"]["retryJobRun"]["code"] == code
+    moderator = await staff_token(client, services, "mod", ["moderator"])
+    refused = await gql(client, retry, {"id": seen["id"]}, token=moderator, path="/admin/graphql")
+    assert refused["data"]["retryJobRun"] == {"__typename": "ForbiddenError", "code": "FORBIDDEN"}
+
+
+async def test_a_chunk_whose_workers_keep_dying_is_given_up(
+    services: Services, clock: FrozenClock
+) -> None:
+    """Each taker's lease runs out (it died); the one after the last try gives up."""
+    run = await runs.start_run(services, "expire-points", date(2026, 11, 1))
+    [chunk_id] = await runs.pending_chunks(run.id)
+    lease = timedelta(seconds=services.settings.job_chunk_lease_seconds)
+    for _ in range(services.settings.job_chunk_max_attempts):
+        assert await runs._claim(services, chunk_id)  # taken; its worker dies
+        clock.advance(lease * 2 + timedelta(seconds=1))
+        assert await runs.sweep(services) == [chunk_id]  # its message may be lost
+        clock.advance(timedelta(seconds=1))
+    assert await runs.run_chunk(services, chunk_id) is None
+    chunk = await JobChunk.get(id=chunk_id)
+    assert (chunk.status, "died" in chunk.last_error) == ("FAILED", True)
+    assert (await JobRun.get(id=run.id)).status == "FAILED"
+    # Another trigger of the job puts it back, and it is done.
+    await runs.start_run(services, "expire-points", date(2026, 11, 1))
+    assert await runs.run_chunk(services, chunk_id) is not None
+    assert (await JobRun.get(id=run.id)).status == "DONE"
+
+
+async def test_a_chunk_taken_over_counts_what_the_dead_worker_expired(
+    services: Services, clock: FrozenClock
+) -> None:
+    members = sorted(await gold_members(6), key=lambda m: m.int)
+    for member in members:
+        await ledger.credit(
+            member,
+            100,
+            Reason.ADJUSTMENT,
+            reference=f"grant:{member}",
+            at=clock.now(),
+            expires_on=date(2026, 10, 31),
+        )
+    as_of = date(2026, 11, 1)
+    run = await runs.start_run(services, "expire-points", as_of)
+    [chunk_id] = await runs.pending_chunks(run.id)
+    # The first worker takes the chunk, expires half the lots, and dies.
+    assert await runs._claim(services, chunk_id)
+
+    async def counted() -> object:
+        return await JobChunk.filter(id=chunk_id).update(changed=F("changed") + 1)
+
+    half = members[3]
+    assert await ledger.expire_lots(as_of, at=clock.now(), high=half, counted=counted) == 3
+    clock.advance(timedelta(seconds=services.settings.job_chunk_lease_seconds + 1))
+    result = await runs.run_chunk(services, chunk_id)
+    assert result == runs.ChunkResult(6, 6)
+    row = await JobRun.get(id=run.id)
+    assert (row.status, row.processed, row.changed) == ("DONE", 6, 6)
 
 
 # --- RabbitMQ: real workers and schedulers, each a process of its own ---

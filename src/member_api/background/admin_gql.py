@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 import strawberry
 
+from member_api.background import runs
+from member_api.background.models import JobChunk as JobChunkRow
 from member_api.background.models import JobRun as JobRunRow
+from member_api.error_codes import JobErrorCode
+from member_api.errors import Conflict, NotFound
 from member_api.graphql.context import GqlInfo
+from member_api.graphql.errors import AnyError
+from member_api.graphql.results import outcome
 from member_api.graphql.roles import Roles
 from member_api.staff.domain import StaffRole
 
@@ -19,12 +26,17 @@ class JobRun:
     id: strawberry.ID
     job: str
     as_of: date
-    status: str = strawberry.field(description="RUNNING or DONE.")
+    status: str = strawberry.field(
+        description="RUNNING, DONE, or FAILED (every chunk ended, at least one out of tries)."
+    )
     chunks_total: int
     chunks_done: int
+    chunks_failed: int = strawberry.field(
+        description="Chunks given up after their last try; retryJobRun puts them back."
+    )
     processed: int = strawberry.field(description="Members (or lots, quizzes) handled.")
     changed: int = strawberry.field(description="Of those, how many it changed.")
-    errors: int = strawberry.field(description="Chunk attempts that failed (and were retried).")
+    errors: int = strawberry.field(description="Chunk tries that failed.")
     last_error: str
     triggers: int = strawberry.field(description="How often it was asked for.")
     started_at: datetime
@@ -39,6 +51,7 @@ def run_of(row: JobRunRow) -> JobRun:
         status=row.status,
         chunks_total=row.chunks_total,
         chunks_done=row.chunks_done,
+        chunks_failed=row.chunks_failed,
         processed=row.processed,
         changed=row.changed,
         errors=row.errors,
@@ -61,3 +74,42 @@ class BackgroundAdminQuery:
         query = JobRunRow.all() if job is None else JobRunRow.filter(job=job)
         rows = await query.order_by("-started_at", "-id").limit(max(1, min(first, MAX_RUNS)))
         return [run_of(row) for row in rows]
+
+
+@strawberry.input
+class RetryJobRunInput:
+    id: strawberry.ID
+
+
+RetryResult = Annotated[JobRun | AnyError, strawberry.union("RetryJobRunResult")]
+
+
+@strawberry.type
+class BackgroundAdminMutation:
+    @strawberry.mutation(
+        description=(
+            "Try a run's failed chunks again now (and those waiting after a failure), "
+            "their tries counted afresh; the run is RUNNING until they end."
+        ),
+        extensions=[Roles(StaffRole.OPERATOR)],
+    )
+    async def retry_job_run(self, info: GqlInfo, input: RetryJobRunInput) -> RetryResult:
+        async def retry() -> JobRunRow:
+            from member_api.background.tasks import send_pending
+
+            text = str(input.id)
+            run_id = int(text) if text.isdigit() and len(text) <= 18 else 0
+            row = await JobRunRow.get_or_none(id=run_id)
+            if row is None:
+                raise NotFound(JobErrorCode.UNKNOWN_RUN, "No job run has that id.")
+            waiting = await JobChunkRow.filter(run_id=row.id, status__in=("PENDING", "FAILED"))
+            if not any(c.status == "FAILED" or c.not_before is not None for c in waiting):
+                raise Conflict(
+                    JobErrorCode.NOTHING_TO_RETRY,
+                    f"Run {row.id} has no failed chunk, nor one waiting after a failure.",
+                )
+            await runs.retry_failed(row.id)
+            await send_pending(row.id)
+            return await JobRunRow.get(id=row.id)
+
+        return await outcome(retry(), run_of)

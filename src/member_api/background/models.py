@@ -13,9 +13,11 @@ class JobRun(Model):
     id = fields.BigIntField(primary_key=True)
     job = fields.CharField(max_length=40)
     as_of = fields.DateField()
-    status = fields.CharField(max_length=10, default="RUNNING")  # RUNNING, DONE
+    status = fields.CharField(max_length=10, default="RUNNING")  # RUNNING, DONE, FAILED
     chunks_total = fields.IntField(default=0)
     chunks_done = fields.IntField(default=0)
+    # Chunks given up after their last try (staff may put them back).
+    chunks_failed = fields.IntField(default=0)
     processed = fields.BigIntField(default=0)
     changed = fields.BigIntField(default=0)
     errors = fields.IntField(default=0)
@@ -41,9 +43,12 @@ class JobChunk(Model):
     position = fields.IntField()
     low = fields.CharField(max_length=36)
     high = fields.CharField(max_length=36)
-    status = fields.CharField(max_length=10, default="PENDING")  # PENDING, RUNNING, DONE
+    # PENDING, RUNNING, DONE, FAILED (out of tries)
+    status = fields.CharField(max_length=10, default="PENDING")
     # While RUNNING: until when the process that claimed it holds it.
     lease_until = fields.DatetimeField(null=True)
+    # While PENDING after a failed try: not to be tried again before this.
+    not_before = fields.DatetimeField(null=True)
     attempts = fields.IntField(default=0)
     processed = fields.IntField(default=0)
     changed = fields.IntField(default=0)

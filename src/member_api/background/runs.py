@@ -1,6 +1,11 @@
 """Jobs spread over chunks: a run per job and business date, its members split into id
 ranges, each range an idempotent task. Any process may run any chunk, in any order, as
-often as it is delivered: the work of a chunk is done once and counted once."""
+often as it is delivered: the work of a chunk is done once and counted once.
+
+A chunk whose work fails waits (30 s, doubling, at most an hour) and is sent again by
+the sweep; one that has been tried JOB_CHUNK_MAX_ATTEMPTS times (failing, or killing
+the worker that took it) is FAILED, and its run ends FAILED once the others are done.
+Staff (or another trigger of the job) put failed chunks back."""
 
 from __future__ import annotations
 
@@ -31,6 +36,14 @@ CHUNK_MEMBERS = 2_000
 MAX_ID = 1 << 128
 # How often a delivery waiting for another's claim on its chunk looks again.
 CLAIM_POLL_SECONDS = 0.5
+# The wait before a failed chunk is tried again: doubling from the first, up to the last.
+RETRY_FIRST_SECONDS = 30
+RETRY_LAST_SECONDS = 3600
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long a chunk that failed on its `attempts`-th try waits for the next."""
+    return timedelta(seconds=min(RETRY_LAST_SECONDS, RETRY_FIRST_SECONDS << (attempts - 1)))
 
 
 @dataclass(frozen=True)
@@ -39,10 +52,22 @@ class ChunkResult:
     changed: int
 
 
-ChunkWork = Callable[[Services, date, uuid.UUID, uuid.UUID], Awaitable[ChunkResult]]
+@dataclass(frozen=True)
+class Slice:
+    """What a chunk's work is given: its run's date, its id range [low, high), and its
+    own id (for counts kept with the chunk)."""
+
+    as_of: date
+    low: uuid.UUID
+    high: uuid.UUID
+    chunk_id: int
 
 
-async def _review(services: Services, as_of: date, low: uuid.UUID, high: uuid.UUID) -> ChunkResult:
+ChunkWork = Callable[[Services, Slice], Awaitable[ChunkResult]]
+
+
+async def _review(services: Services, part: Slice) -> ChunkResult:
+    as_of, low, high = part.as_of, part.low, part.high
     await review.review_range(services, as_of, low, high)
     # Counted from the results, not from this attempt: a chunk taken over from a worker
     # that died halfway counts the members that worker reviewed too.
@@ -52,20 +77,28 @@ async def _review(services: Services, as_of: date, low: uuid.UUID, high: uuid.UU
     return ChunkResult(len(tiers), sum(old != new for old, new in tiers))
 
 
-async def _warnings(
-    services: Services, as_of: date, low: uuid.UUID, high: uuid.UUID
-) -> ChunkResult:
-    warned = await review.send_downgrade_warnings(services, as_of, low=low, high=high)
-    return ChunkResult(len(warned), len(warned))
+async def _warnings(services: Services, part: Slice) -> ChunkResult:
+    await review.send_downgrade_warnings(services, part.as_of, low=part.low, high=part.high)
+    # Counted from the warnings sent (each once per review and member), so a chunk taken
+    # over from a worker that died counts what that worker sent too.
+    warned = await review.warned_count(services, part.as_of, low=part.low, high=part.high)
+    return ChunkResult(warned, warned)
 
 
-async def _expiry(services: Services, as_of: date, low: uuid.UUID, high: uuid.UUID) -> ChunkResult:
-    expired = await ledger.expire_lots(as_of, at=services.clock.now(), low=low, high=high)
+async def _expiry(services: Services, part: Slice) -> ChunkResult:
+    def counted() -> Awaitable[int]:
+        # In each lot's own transaction: the count survives the worker that made it.
+        return JobChunk.filter(id=part.chunk_id).update(changed=F("changed") + 1)
+
+    await ledger.expire_lots(
+        part.as_of, at=services.clock.now(), low=part.low, high=part.high, counted=counted
+    )
+    expired = (await JobChunk.get(id=part.chunk_id)).changed
     return ChunkResult(expired, expired)
 
 
-async def _quiz(services: Services, as_of: date, low: uuid.UUID, high: uuid.UUID) -> ChunkResult:
-    run = await run_weekly_quiz(services, today=as_of)
+async def _quiz(services: Services, part: Slice) -> ChunkResult:
+    run = await run_weekly_quiz(services, today=part.as_of)
     return ChunkResult(len(run.revealed) + len(run.opened), len(run.revealed) + len(run.opened))
 
 
@@ -87,7 +120,8 @@ def id_ranges(count: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
 
 async def start_run(services: Services, job: str, as_of: date) -> JobRun:
     """The run of `job` as of `as_of`, made with its chunks the first time; later calls
-    (another trigger, a retry) find it and count the trigger."""
+    (another trigger, a retry) find it, count the trigger and put its failed chunks
+    back to be done now."""
     run = await JobRun.get_or_none(job=job, as_of=as_of)
     if run is None:
         _, split = CHUNK_WORK[job]
@@ -102,6 +136,8 @@ async def start_run(services: Services, job: str, as_of: date) -> JobRun:
                     await JobChunk.create(run=run, position=position, low=str(low), high=str(high))
         except IntegrityError:
             run = await JobRun.get(job=job, as_of=as_of)
+    else:
+        await retry_failed(run.id)
     await JobRun.filter(id=run.id).update(triggers=F("triggers") + 1)
     return await JobRun.get(id=run.id)
 
@@ -111,16 +147,65 @@ async def pending_chunks(run_id: int) -> list[int]:
     return [chunk.id for chunk in rows]
 
 
+async def retry_failed(run_id: int) -> int:
+    """Put a run's failed chunks (and those waiting to be tried again) back to be done now,
+    with their attempts counted afresh; the run is RUNNING again. Returns how many."""
+    async with in_transaction():
+        again = await JobChunk.filter(
+            Q(status="FAILED") | Q(status="PENDING", not_before__isnull=False), run_id=run_id
+        ).update(status="PENDING", not_before=None, attempts=0)
+        failed = await JobChunk.filter(run_id=run_id, status="FAILED").count()
+        await JobRun.filter(id=run_id, status="FAILED").update(
+            status="RUNNING", chunks_failed=failed, finished_at=None
+        )
+    return again
+
+
 async def _claim(services: Services, chunk_id: int) -> bool:
-    """Take the chunk for this process: pending, or running under a lease that ran out
-    (its process died). One claimant at a time."""
+    """Take the chunk for this process: pending (and due), or running under a lease that
+    ran out (its process died). One claimant at a time."""
     now = services.clock.now()
     lease = now + timedelta(seconds=services.settings.job_chunk_lease_seconds)
-    claimable = Q(status="PENDING") | Q(status="RUNNING", lease_until__lt=now)
+    due = Q(not_before__isnull=True) | Q(not_before__lte=now)
+    claimable = Q(Q(status="PENDING") & due) | Q(status="RUNNING", lease_until__lt=now)
     taken = await JobChunk.filter(claimable, id=chunk_id).update(
-        status="RUNNING", lease_until=lease, attempts=F("attempts") + 1
+        status="RUNNING", lease_until=lease, not_before=None, attempts=F("attempts") + 1
     )
     return bool(taken)
+
+
+async def _settle(services: Services, run_id: int) -> None:
+    """End the run once every chunk is done or failed: DONE, or FAILED if one failed."""
+    now = services.clock.now()
+    complete = Q(chunks_done=F("chunks_total") - F("chunks_failed"))
+    await JobRun.filter(complete, id=run_id, status="RUNNING", chunks_failed=0).update(
+        status="DONE", finished_at=now
+    )
+    await JobRun.filter(complete, id=run_id, status="RUNNING", chunks_failed__gt=0).update(
+        status="FAILED", finished_at=now
+    )
+
+
+async def _fail(services: Services, chunk: JobChunk, message: str) -> None:
+    """Record a failed try of a claimed chunk: it waits to be tried again, or, out of
+    tries, is FAILED."""
+    now = services.clock.now()
+    async with in_transaction():
+        if chunk.attempts >= services.settings.job_chunk_max_attempts:
+            failed = await JobChunk.filter(id=chunk.id, status="RUNNING").update(
+                status="FAILED", lease_until=None, last_error=message, finished_at=now
+            )
+            if failed:
+                await JobRun.filter(id=chunk.run_id).update(chunks_failed=F("chunks_failed") + 1)
+        else:
+            await JobChunk.filter(id=chunk.id, status="RUNNING").update(
+                status="PENDING",
+                lease_until=None,
+                not_before=now + retry_delay(chunk.attempts),
+                last_error=message,
+            )
+        await JobRun.filter(id=chunk.run_id).update(errors=F("errors") + 1, last_error=message)
+    await _settle(services, chunk.run_id)
 
 
 async def run_chunk(services: Services, chunk_id: int) -> ChunkResult | None:
@@ -130,26 +215,31 @@ async def run_chunk(services: Services, chunk_id: int) -> ChunkResult | None:
     second waits until the first is done (and returns) or its lease runs out (its
     process died: then it takes over). The work itself is idempotent (a member reviewed,
     warned or a lot expired once), so taking over a half-done chunk finishes it. A
-    failure puts the chunk back, recorded, and is raised for a retry.
+    failure is recorded and the chunk waits for the sweep to send it again; a chunk
+    waiting so, or given up, is left alone by a delivery.
     """
     while not await _claim(services, chunk_id):
         chunk = await JobChunk.get_or_none(id=chunk_id)
-        if chunk is None or chunk.status == "DONE":
+        if chunk is None or chunk.status in ("DONE", "FAILED"):
             return None
+        if chunk.status == "PENDING" and chunk.not_before is not None:
+            return None  # waiting after a failure: the sweep sends it when it is due
         await asyncio.sleep(CLAIM_POLL_SECONDS)
     chunk = await JobChunk.get(id=chunk_id).prefetch_related("run")
     run = chunk.run
+    if chunk.attempts > services.settings.job_chunk_max_attempts:
+        # Taken over after its worker died this often: the chunk itself kills workers.
+        await _fail(services, chunk, "gave up: each worker that took it died")
+        logger.error("job %s as of %s: chunk %d given up", run.job, run.as_of, chunk.position)
+        return None
     work, _ = CHUNK_WORK[run.job]
+    part = Slice(run.as_of, uuid.UUID(chunk.low), uuid.UUID(chunk.high), chunk.id)
     try:
-        result = await work(services, run.as_of, uuid.UUID(chunk.low), uuid.UUID(chunk.high))
+        result = await work(services, part)
     except Exception as exc:
-        message = f"{type(exc).__name__}: {exc}"[:500]
-        await JobChunk.filter(id=chunk.id, status="RUNNING").update(
-            status="PENDING", lease_until=None, last_error=message
-        )
-        await JobRun.filter(id=run.id).update(errors=F("errors") + 1, last_error=message)
         logger.exception("job %s as of %s: chunk %d failed", run.job, run.as_of, chunk.position)
-        raise
+        await _fail(services, chunk, f"{type(exc).__name__}: {exc}"[:500])
+        return None
     async with in_transaction():
         now = services.clock.now()
         finished = await JobChunk.filter(id=chunk.id, status="RUNNING").update(
@@ -165,9 +255,7 @@ async def run_chunk(services: Services, chunk_id: int) -> ChunkResult | None:
                 processed=F("processed") + result.processed,
                 changed=F("changed") + result.changed,
             )
-            await JobRun.filter(id=run.id, status="RUNNING", chunks_done=F("chunks_total")).update(
-                status="DONE", finished_at=now
-            )
+    await _settle(services, run.id)
     if finished and run.job == "tier-review":
         await _complete_review(services, run.as_of)
     return result
@@ -181,6 +269,34 @@ async def _complete_review(services: Services, review_date: date) -> None:
         )
 
 
+async def sweep(services: Services) -> list[int]:
+    """The chunks to send again now: those whose wait after a failure is over, and those
+    whose worker died long ago (its message may have gone to the dead letters). Each is
+    handed to one sweeper only; returns their ids."""
+    now = services.clock.now()
+    lease = timedelta(seconds=services.settings.job_chunk_lease_seconds)
+    again: list[int] = []
+    due = await JobChunk.filter(
+        status="PENDING", not_before__lte=now, run__status="RUNNING"
+    ).values_list("id", "not_before")
+    for chunk_id, not_before in due:
+        if await JobChunk.filter(id=chunk_id, status="PENDING", not_before=not_before).update(
+            not_before=None
+        ):
+            again.append(chunk_id)
+    stale = await JobChunk.filter(status="RUNNING", lease_until__lt=now - lease).values_list(
+        "id", "lease_until"
+    )
+    for chunk_id, lease_until in stale:
+        # Pushed a little into the future, so the next sweep does not send it again
+        # before a worker has had the time to take it.
+        if await JobChunk.filter(id=chunk_id, status="RUNNING", lease_until=lease_until).update(
+            lease_until=now
+        ):
+            again.append(chunk_id)
+    return again
+
+
 async def refresh_job_metrics(services: Services) -> None:
     """Each job's latest run into the metrics (workers run elsewhere: the database
     is where their progress is)."""
@@ -190,6 +306,9 @@ async def refresh_job_metrics(services: Services) -> None:
         if run is None:
             continue
         metrics.job_chunks.labels(job, "done").set(run.chunks_done)
-        metrics.job_chunks.labels(job, "pending").set(run.chunks_total - run.chunks_done)
+        metrics.job_chunks.labels(job, "failed").set(run.chunks_failed)
+        metrics.job_chunks.labels(job, "pending").set(
+            run.chunks_total - run.chunks_done - run.chunks_failed
+        )
         metrics.job_processed.labels(job).set(run.processed)
         metrics.job_errors.labels(job).set(run.errors)

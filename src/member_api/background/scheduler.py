@@ -15,7 +15,7 @@ from taskiq.exceptions import ScheduledTaskCancelledError
 from tortoise.exceptions import IntegrityError
 
 from member_api.background.models import ScheduleClaim
-from member_api.background.tasks import deliver_outbox, start_job
+from member_api.background.tasks import deliver_outbox, resume_chunks, start_job
 from member_api.clock import BUSINESS_ZONE
 from member_api.settings import Settings
 
@@ -41,7 +41,15 @@ class ClaimingScheduleSource(ScheduleSource):
             schedule_id="outbox:deliver",
             cron="* * * * *",
         )
-        return [outbox] + [
+        resume = ScheduledTask(
+            task_name=resume_chunks.task_name,
+            labels={},
+            args=[],
+            kwargs={},
+            schedule_id="jobs:resume",
+            cron="* * * * *",
+        )
+        return [outbox, resume] + [
             ScheduledTask(
                 task_name=start_job.task_name,
                 labels={},

@@ -37,6 +37,30 @@ async def deliver_outbox(context: Context = CONTEXT) -> int:
     return await outbox.deliver_due(services, now=services.clock.now())
 
 
+@async_shared_broker.task(task_name="member_api.resume_chunks")
+async def resume_chunks(context: Context = CONTEXT) -> int:
+    """Send again the chunks whose wait after a failure is over, or whose worker died
+    (the scheduler sends this every minute); returns how many."""
+    return await send_again(_services(context))
+
+
+async def send_again(services: Services) -> int:
+    again = await runs.sweep(services)
+    for chunk_id in again:
+        await run_chunk.kiq(chunk_id)
+    if again:
+        logger.info("%d chunk(s) sent again", len(again))
+    return len(again)
+
+
+async def send_pending(run_id: int) -> int:
+    """Send each pending chunk of a run; returns how many."""
+    pending = await runs.pending_chunks(run_id)
+    for chunk_id in pending:
+        await run_chunk.kiq(chunk_id)
+    return len(pending)
+
+
 @async_shared_broker.task(task_name="member_api.start_job")
 async def start_job(job: str, as_of: str | None = None, context: Context = CONTEXT) -> int:
     """Start (or find) the run of `job` as of `as_of` (today by default) and send its
@@ -44,7 +68,6 @@ async def start_job(job: str, as_of: str | None = None, context: Context = CONTE
     services = _services(context)
     day = date.fromisoformat(as_of) if as_of else business_today(services.clock)
     run = await runs.start_run(services, job, day)
-    for chunk_id in await runs.pending_chunks(run.id):
-        await run_chunk.kiq(chunk_id)
+    await send_pending(run.id)
     logger.info("job %s as of %s: run %d started", job, day, run.id)
     return int(run.id)

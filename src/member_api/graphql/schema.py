@@ -13,7 +13,7 @@ from strawberry.extensions import DisableIntrospection, MaskErrors, ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from member_api.background.admin_gql import BackgroundAdminQuery
+from member_api.background.admin_gql import BackgroundAdminMutation, BackgroundAdminQuery
 from member_api.checkin.gql import CheckInMutation
 from member_api.commerce.admin_gql import CommerceAdminMutation
 from member_api.community.admin_gql import CommunityAdminMutation, CommunityAdminQuery
@@ -132,6 +132,7 @@ class AdminMutation(
     CommunityAdminMutation,
     ProvenanceAdminMutation,
     OutboxAdminMutation,
+    BackgroundAdminMutation,
 ):
     pass
 

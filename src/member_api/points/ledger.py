@@ -6,7 +6,7 @@ Invariant, per account: sum of entries = sum of lot remainders - debt.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -233,10 +233,12 @@ async def expire_lots(
     at: datetime,
     low: uuid.UUID | None = None,
     high: uuid.UUID | None = None,
+    counted: Callable[[], Awaitable[object]] | None = None,
 ) -> int:
     """Expire every lot whose expiry date has come (`expires_on` on or before `as_of`): one
     entry per lot, so running it again finds nothing left to expire. `low` and `high`
-    limit it to the members with ids in [low, high)."""
+    limit it to the members with ids in [low, high); `counted` is awaited in each
+    expiry's transaction (to keep a count that commits with it)."""
     expired = 0
     due = LedgerLot.filter(expires_on__lte=as_of, remaining__gt=0)
     if low is not None:
@@ -259,6 +261,8 @@ async def expire_lots(
                 occurred_at=at,
             )
             await _take(entry, [(lot.id, lot.remaining)])
+            if counted is not None:
+                await counted()
             expired += 1
     return expired
 

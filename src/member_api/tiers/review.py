@@ -243,6 +243,28 @@ async def send_downgrade_warnings(
         after = members[-1].id
 
 
+async def warned_count(
+    services: Services,
+    as_of: date,
+    *,
+    low: uuid.UUID | None = None,
+    high: uuid.UUID | None = None,
+) -> int:
+    """How many members (with ids in [low, high)) hold the warning of the review after
+    `as_of`, whoever sent it."""
+    review_date = domain.next_review_date(as_of, services.settings.tier_rules)
+    query = Notification.filter(dedupe_key=_warning_key(review_date))
+    if low is not None:
+        query = query.filter(member_id__gte=low)
+    if high is not None:
+        query = query.filter(member_id__lt=high)
+    return await query.count()
+
+
+def _warning_key(review_date: date) -> str:
+    return f"downgrade-warning:{review_date.isoformat()}"
+
+
 async def _warn(
     services: Services, member: Member, review_date: date, *, dry_run: bool
 ) -> TierChange | None:
@@ -254,7 +276,7 @@ async def _warn(
     if not after_review.rank < current.rank:
         return None
     drop = TierChange(member.id, member.display_name, current, after_review)
-    dedupe_key = f"downgrade-warning:{review_date.isoformat()}"
+    dedupe_key = _warning_key(review_date)
     if dry_run:
         already = await Notification.filter(member_id=member.id, dedupe_key=dedupe_key).exists()
         return None if already else drop
