@@ -18,4 +18,9 @@ class Migration(migrations.Migration):
             name='chunks_failed',
             field=fields.IntField(default=0),
         ),
+        ops.AddField(
+            model_name='JobRun',
+            name='progressed_at',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
     ]

@@ -273,3 +273,26 @@ async def orm(database_url: str) -> AsyncIterator[None]:
         yield
     finally:
         await Tortoise.close_connections()
+
+
+# --- RabbitMQ: a queue of each test's own on the shared broker ---
+
+RABBITMQ_URL = os.environ.get("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+@pytest.fixture
+def queue_env() -> Iterator[dict[str, str]]:
+    """The environment of worker and scheduler processes: a migrated PostgreSQL database
+    and a RabbitMQ queue of the test's own."""
+    need_service("RabbitMQ", RABBITMQ_URL)
+    with migrated_postgres_database("member_api_queue") as url:
+        yield {
+            **os.environ,
+            "DATABASE_URL": url,
+            "CACHE_URL": "memory://",
+            "BROKER_URL": RABBITMQ_URL,
+            "BROKER_QUEUE": f"member-api-test-{uuid.uuid4().hex[:8]}",
+            "ENVIRONMENT": "development",
+            # A dead worker's chunk is taken over after this long.
+            "JOB_CHUNK_LEASE_SECONDS": "5",
+        }

@@ -6,23 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 import random
 import signal
 import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from tortoise import Tortoise
 from tortoise.expressions import F
 
-from member_api import db
 from member_api.background import runs
 from member_api.background.models import JobChunk, JobRun, ScheduleClaim
 from member_api.business_calendar import business_today
@@ -34,10 +29,10 @@ from member_api.points.domain import Reason
 from member_api.services import Services
 from member_api.settings import Settings
 from member_api.tiers.models import TierReview, TierReviewResult
-from tests.conftest import migrated_postgres_database, need_service, run_in_own_loop
+from tests.conftest import run_in_own_loop
+from tests.queue_support import gold_members, in_db, start, stop
 from tests.support import gql, staff_token
 
-RABBITMQ = os.environ.get("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
 REVIEW = date(2026, 10, 1)
 
 
@@ -51,25 +46,6 @@ def test_id_ranges_cover_every_id_once() -> None:
         for _ in range(200):
             member = uuid.uuid4()
             assert sum(low <= member < high for low, high in ranges) == 1
-
-
-async def gold_members(count: int) -> set[uuid.UUID]:
-    """Members made Gold long ago with nothing behind it: the review drops each one."""
-    since = datetime(2026, 1, 1, tzinfo=UTC)
-    rows = [
-        Member(
-            id=uuid.uuid4(),
-            display_name=f"m{n}",
-            referral_code=f"Q{n:07d}",
-            joined_at=since,
-            updated_at=since,
-            tier="GOLD",
-            tier_since=since,
-        )
-        for n in range(count)
-    ]
-    await Member.bulk_create(rows, batch_size=500)
-    return {row.id for row in rows}
 
 
 async def test_a_run_split_in_chunks_reviews_each_member_once_in_any_order(
@@ -235,6 +211,30 @@ async def test_a_chunk_whose_workers_keep_dying_is_given_up(
     assert (await JobRun.get(id=run.id)).status == "DONE"
 
 
+async def test_a_run_whose_messages_were_lost_is_sent_again_once_it_stalls(
+    services: Services, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Messages of chunks nobody took went to the dead letters with a poison task that
+    killed the worker holding them: no progress for a lease's time resends them."""
+    monkeypatch.setattr(runs, "CHUNK_MEMBERS", 50)
+    await gold_members(120)
+    run = await runs.start_run(services, "tier-review", REVIEW)
+    first, *others = await runs.pending_chunks(run.id)
+    lease = timedelta(seconds=services.settings.job_chunk_lease_seconds)
+    clock.advance(lease / 2)
+    await runs.run_chunk(services, first)  # progress: nothing is stalled yet
+    clock.advance(lease / 2 + timedelta(seconds=1))
+    assert await runs.sweep(services) == []
+    clock.advance(lease / 2)
+    assert sorted(await runs.sweep(services)) == sorted(others)
+    assert await runs.sweep(services) == []  # once per stall
+    for chunk_id in others:
+        await runs.run_chunk(services, chunk_id)
+    assert (await JobRun.get(id=run.id)).status == "DONE"
+    clock.advance(lease * 3)
+    assert await runs.sweep(services) == []
+
+
 async def test_a_chunk_taken_over_counts_what_the_dead_worker_expired(
     services: Services, clock: FrozenClock
 ) -> None:
@@ -267,50 +267,6 @@ async def test_a_chunk_taken_over_counts_what_the_dead_worker_expired(
 
 
 # --- RabbitMQ: real workers and schedulers, each a process of its own ---
-
-
-@pytest.fixture
-def queue_env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    need_service("RabbitMQ", RABBITMQ)
-    with migrated_postgres_database("member_api_queue") as url:
-        yield {
-            **os.environ,
-            "DATABASE_URL": url,
-            "CACHE_URL": "memory://",
-            "BROKER_URL": RABBITMQ,
-            "BROKER_QUEUE": f"member-api-test-{uuid.uuid4().hex[:8]}",
-            "ENVIRONMENT": "development",
-            # A dead worker's chunk is taken over after this long.
-            "JOB_CHUNK_LEASE_SECONDS": "5",
-        }
-
-
-def start(env: dict[str, str], *command: str, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(
-            [sys.executable, "-m", "member_api.cli", *command],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-async def in_db(url: str, work: object) -> object:
-    await db.init_orm(url)
-    try:
-        return await work()  # type: ignore[operator]
-    finally:
-        await Tortoise.close_connections()
 
 
 def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(

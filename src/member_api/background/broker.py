@@ -24,8 +24,10 @@ def is_in_process(settings: Settings) -> bool:
     return not settings.broker_url or settings.broker_url.startswith("memory://")
 
 
-def make_broker(settings: Settings) -> AsyncBroker:
-    """The broker for these settings, made the one shared tasks are sent through."""
+def make_broker(settings: Settings, *, prefetch: int = 1) -> AsyncBroker:
+    """The broker for these settings, made the one shared tasks are sent through. A
+    worker takes `prefetch` messages at a time: as many as it runs at once, so it holds
+    no message it has not started (one that dies returns only those it was running)."""
     broker: AsyncBroker
     if is_in_process(settings):
         broker = InMemoryBroker()
@@ -42,7 +44,7 @@ def make_broker(settings: Settings) -> AsyncBroker:
                 )
             ],
             dead_letter_queue=Queue(name=f"{settings.broker_queue}.dead-letters"),
-            qos=4,
+            qos=prefetch,
         )
     async_shared_broker.default_broker(broker)
     return broker

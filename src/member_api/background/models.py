@@ -25,6 +25,8 @@ class JobRun(Model):
     # How often a trigger (the scheduler, a staff member, the CLI) asked for it.
     triggers = fields.IntField(default=0)
     started_at = fields.DatetimeField()
+    # When a chunk was last taken or finished: a run pending for long without is stalled.
+    progressed_at = fields.DatetimeField(null=True)
     finished_at = fields.DatetimeField(null=True)
 
     class Meta:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F, Q
+from tortoise.expressions import F, Q, Subquery
 from tortoise.transactions import in_transaction
 
 from member_api.background.models import JobChunk, JobRun
@@ -129,8 +129,9 @@ async def start_run(services: Services, job: str, as_of: date) -> JobRun:
         count = max(1, math.ceil(members / CHUNK_MEMBERS)) if split else 1
         try:
             async with in_transaction():
+                now = services.clock.now()
                 run = await JobRun.create(
-                    job=job, as_of=as_of, chunks_total=count, started_at=services.clock.now()
+                    job=job, as_of=as_of, chunks_total=count, started_at=now, progressed_at=now
                 )
                 for position, (low, high) in enumerate(id_ranges(count)):
                     await JobChunk.create(run=run, position=position, low=str(low), high=str(high))
@@ -168,9 +169,13 @@ async def _claim(services: Services, chunk_id: int) -> bool:
     lease = now + timedelta(seconds=services.settings.job_chunk_lease_seconds)
     due = Q(not_before__isnull=True) | Q(not_before__lte=now)
     claimable = Q(Q(status="PENDING") & due) | Q(status="RUNNING", lease_until__lt=now)
-    taken = await JobChunk.filter(claimable, id=chunk_id).update(
-        status="RUNNING", lease_until=lease, not_before=None, attempts=F("attempts") + 1
-    )
+    async with in_transaction():
+        taken = await JobChunk.filter(claimable, id=chunk_id).update(
+            status="RUNNING", lease_until=lease, not_before=None, attempts=F("attempts") + 1
+        )
+        if taken:
+            of_chunk = JobChunk.filter(id=chunk_id).values("run_id")
+            await JobRun.filter(id__in=Subquery(of_chunk)).update(progressed_at=now)
     return bool(taken)
 
 
@@ -205,7 +210,7 @@ async def _fail(services: Services, chunk: JobChunk, message: str) -> None:
                 last_error=message,
             )
         await JobRun.filter(id=chunk.run_id).update(errors=F("errors") + 1, last_error=message)
-    await _settle(services, chunk.run_id)
+        await _settle(services, chunk.run_id)
 
 
 async def run_chunk(services: Services, chunk_id: int) -> ChunkResult | None:
@@ -251,13 +256,15 @@ async def run_chunk(services: Services, chunk_id: int) -> ChunkResult | None:
         )
         if finished:
             await JobRun.filter(id=run.id).update(
+                progressed_at=now,
                 chunks_done=F("chunks_done") + 1,
                 processed=F("processed") + result.processed,
                 changed=F("changed") + result.changed,
             )
-    await _settle(services, run.id)
-    if finished and run.job == "tier-review":
-        await _complete_review(services, run.as_of)
+            # The run and the review end in the transaction of their last chunk.
+            await _settle(services, run.id)
+            if run.job == "tier-review":
+                await _complete_review(services, run.as_of)
     return result
 
 
@@ -270,9 +277,15 @@ async def _complete_review(services: Services, review_date: date) -> None:
 
 
 async def sweep(services: Services) -> list[int]:
-    """The chunks to send again now: those whose wait after a failure is over, and those
-    whose worker died long ago (its message may have gone to the dead letters). Each is
-    handed to one sweeper only; returns their ids."""
+    """The chunks to send again now, each handed to one sweeper only:
+
+    - those whose wait after a failure is over;
+    - those whose worker died long ago (their message may have gone to the dead
+      letters with it);
+    - every pending chunk of a run that has made no progress for a lease's time
+      although chunks are pending: their messages were lost (a worker killed while
+      holding them, by a task of its own or of another's). A duplicate does no harm.
+    """
     now = services.clock.now()
     lease = timedelta(seconds=services.settings.job_chunk_lease_seconds)
     again: list[int] = []
@@ -294,7 +307,13 @@ async def sweep(services: Services) -> list[int]:
             lease_until=now
         ):
             again.append(chunk_id)
-    return again
+    for run in await JobRun.filter(status="RUNNING", progressed_at__lt=now - lease):
+        if await JobRun.filter(id=run.id, progressed_at=run.progressed_at).update(
+            progressed_at=now
+        ):
+            lost = JobChunk.filter(run_id=run.id, status="PENDING", not_before__isnull=True)
+            again.extend(chunk.id for chunk in await lost.only("id"))
+    return list(dict.fromkeys(again))
 
 
 async def refresh_job_metrics(services: Services) -> None:

@@ -28,7 +28,7 @@ async def run_worker(settings: Settings, *, max_async_tasks: int = 8) -> None:
     """Take tasks from the broker until stopped; a task is acknowledged once it ran."""
     import member_api.background.tasks  # noqa: F401  (registers the tasks)
 
-    broker = make_broker(settings)
+    broker = make_broker(settings, prefetch=max_async_tasks)
     open_worker_services(broker, settings)
     broker.is_worker_process = True
     await broker.startup()
