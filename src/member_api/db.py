@@ -39,6 +39,7 @@ MODEL_MODULES = [
     "member_api.provenance.models",
     "member_api.background.models",
     "member_api.outbox.models",
+    "member_api.care.models",
 ]
 MIGRATIONS_MODULE = "migrations"
 POOL_SIZE = 20

@@ -21,6 +21,16 @@ class AuthErrorCode(StrEnum):
     WRONG_AUDIENCE = "WRONG_AUDIENCE"
 
 
+class CareErrorCode(StrEnum):
+    EMPTY_SEARCH = "EMPTY_SEARCH"
+    INVALID_CHARACTERS = "INVALID_CHARACTERS"
+    INVALID_SEARCH_VALUE = "INVALID_SEARCH_VALUE"
+    NOTE_EMPTY = "NOTE_EMPTY"
+    NOTE_TOO_LONG = "NOTE_TOO_LONG"
+    SEARCH_TOO_LONG = "SEARCH_TOO_LONG"
+    UNKNOWN_MEMBER = "UNKNOWN_MEMBER"
+
+
 class CheckInErrorCode(StrEnum):
     ALREADY_CHECKED_IN = "ALREADY_CHECKED_IN"
     INVALID_MONTH = "INVALID_MONTH"
@@ -215,6 +225,7 @@ class TierErrorCode(StrEnum):
 # Any area's code: what DomainError, ClientError and the HTTP refusals carry.
 ErrorCode: TypeAlias = (
     AuthErrorCode
+    | CareErrorCode
     | CheckInErrorCode
     | CommerceErrorCode
     | CommunityErrorCode
@@ -234,6 +245,7 @@ ErrorCode: TypeAlias = (
 
 ERROR_CODE_ENUMS: tuple[type[StrEnum], ...] = (
     AuthErrorCode,
+    CareErrorCode,
     CheckInErrorCode,
     CommerceErrorCode,
     CommunityErrorCode,

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Annotated
 
 import strawberry
+from tortoise.queryset import QuerySet
 
 from member_api.community import service
 from member_api.community.domain import ContentState
@@ -53,6 +54,31 @@ class ModerationLogEdge:
 class ModerationLogConnection:
     edges: list[ModerationLogEdge]
     page_info: PageInfo
+
+
+async def moderation_log_page(
+    query: QuerySet[ActionRow], first: int, after: str | None
+) -> ModerationLogConnection:
+    """A page of moderation actions, newest first."""
+    rows, page = await newest_first_page(query, first=first, after=after, time_field="at")
+    return ModerationLogConnection(
+        edges=[
+            ModerationLogEdge(
+                cursor=c,
+                node=ModerationLogEntry(
+                    id=strawberry.ID(str(r.id)),
+                    staff_id=strawberry.ID(str(r.staff_id)) if r.staff_id else None,
+                    target_kind=r.target_kind,
+                    target_id=strawberry.ID(str(r.target_id)),
+                    action=r.action,
+                    reason=r.reason,
+                    at=r.at,
+                ),
+            )
+            for c, r in rows
+        ],
+        page_info=page,
+    )
 
 
 @strawberry.type(description="One group's activity in one Monday-to-Sunday week.")
@@ -125,27 +151,7 @@ class CommunityAdminQuery:
     async def moderation_log(
         self, info: GqlInfo, first: int = 20, after: str | None = None
     ) -> ModerationLogConnection:
-        rows, page = await newest_first_page(
-            ActionRow.all(), first=first, after=after, time_field="at"
-        )
-        return ModerationLogConnection(
-            edges=[
-                ModerationLogEdge(
-                    cursor=c,
-                    node=ModerationLogEntry(
-                        id=strawberry.ID(str(r.id)),
-                        staff_id=strawberry.ID(str(r.staff_id)) if r.staff_id else None,
-                        target_kind=r.target_kind,
-                        target_id=strawberry.ID(str(r.target_id)),
-                        action=r.action,
-                        reason=r.reason,
-                        at=r.at,
-                    ),
-                )
-                for c, r in rows
-            ],
-            page_info=page,
-        )
+        return await moderation_log_page(ActionRow.all(), first, after)
 
     @strawberry.field(
         description="Posts, comments and active members per group per week.",

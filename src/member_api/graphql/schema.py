@@ -14,6 +14,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from member_api.background.admin_gql import BackgroundAdminMutation, BackgroundAdminQuery
+from member_api.care.admin_gql import CareAdminMutation, CareAdminQuery
 from member_api.checkin.gql import CheckInMutation
 from member_api.commerce.admin_gql import CommerceAdminMutation
 from member_api.community.admin_gql import CommunityAdminMutation, CommunityAdminQuery
@@ -116,6 +117,7 @@ class AdminQuery(
     ProvenanceAdminQuery,
     OutboxAdminQuery,
     BackgroundAdminQuery,
+    CareAdminQuery,
 ):
     pass
 
@@ -133,6 +135,7 @@ class AdminMutation(
     ProvenanceAdminMutation,
     OutboxAdminMutation,
     BackgroundAdminMutation,
+    CareAdminMutation,
 ):
     pass
 

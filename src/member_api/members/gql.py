@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import date, datetime
 from typing import Annotated
 
@@ -85,18 +86,7 @@ class MemberType:
 
     @strawberry.field(description="Every change of tier, newest first.")
     async def tier_history(self, info: GqlInfo) -> list[TierChange]:
-        rules = info.context.services.settings.tier_rules
-        rows = await TierChangeRow.filter(member_id=self.row.id).order_by("-changed_at", "-id")
-        return [
-            TierChange(
-                from_=Tier.of(TierCodeValue(r.from_tier), rules) if r.from_tier else None,
-                to=Tier.of(TierCodeValue(r.to_tier), rules),
-                changed_at=r.changed_at,
-                reason=r.reason,
-                reference=None if r.reason == "INVITATION" else r.reference,
-            )
-            for r in rows
-        ]
+        return await tier_history_of(info, self.row.id)
 
     @strawberry.field(description="Points: balance, expiring soon, history.")
     async def points(self, info: GqlInfo) -> Points:
@@ -110,11 +100,7 @@ class MemberType:
 
     @strawberry.field(description="Milestone badges earned, oldest first.")
     async def badges(self, info: GqlInfo) -> list[BadgeType]:
-        rules = info.context.services.settings.badge_rules
-        rows = await BadgeRow.filter(member_id=self.row.id).order_by("earned_at", "id")
-        return [
-            BadgeType(code=r.code, name=rules.name_of(r.code), earned_at=r.earned_at) for r in rows
-        ]
+        return await badges_of(info, self.row.id)
 
     @strawberry.field(description="The task catalogue with the member's progress.")
     async def tasks(self, info: GqlInfo) -> list[TaskType]:
@@ -152,6 +138,29 @@ class BadgeType:
     code: str
     name: str
     earned_at: datetime
+
+
+async def tier_history_of(info: GqlInfo, member_id: uuid.UUID) -> list[TierChange]:
+    """Every change of a member's tier, newest first."""
+    rules = info.context.services.settings.tier_rules
+    rows = await TierChangeRow.filter(member_id=member_id).order_by("-changed_at", "-id")
+    return [
+        TierChange(
+            from_=Tier.of(TierCodeValue(r.from_tier), rules) if r.from_tier else None,
+            to=Tier.of(TierCodeValue(r.to_tier), rules),
+            changed_at=r.changed_at,
+            reason=r.reason,
+            reference=None if r.reason == "INVITATION" else r.reference,
+        )
+        for r in rows
+    ]
+
+
+async def badges_of(info: GqlInfo, member_id: uuid.UUID) -> list[BadgeType]:
+    """Milestone badges a member earned, oldest first."""
+    rules = info.context.services.settings.badge_rules
+    rows = await BadgeRow.filter(member_id=member_id).order_by("earned_at", "id")
+    return [BadgeType(code=r.code, name=rules.name_of(r.code), earned_at=r.earned_at) for r in rows]
 
 
 @strawberry.input

@@ -134,8 +134,13 @@ class Redemption:
         )
 
     @strawberry.field
-    async def reward(self) -> Reward:
-        return Reward.of(await RewardRow.get(id=self.row.reward_id))
+    async def reward(self, info: GqlInfo) -> Reward:
+        async def load(ids: list[uuid.UUID]) -> list[RewardRow]:
+            rows = {r.id: r for r in await RewardRow.filter(id__in=ids)}
+            return [rows[i] for i in ids]
+
+        # A page of redemptions reads its rewards in one query.
+        return Reward.of(await info.context.loader("rewards", load).load(self.row.reward_id))
 
 
 @strawberry.type

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import strawberry
 
 from member_api.graphql.auth_types import (
@@ -15,6 +17,7 @@ from member_api.graphql.auth_types import (
 from member_api.graphql.context import GqlInfo
 from member_api.graphql.results import outcome
 from member_api.staff import service
+from member_api.staff.models import StaffUser
 
 
 @strawberry.type(description="A staff account.")
@@ -22,6 +25,23 @@ class Staff:
     id: strawberry.ID
     username: str
     roles: list[str]
+
+    @classmethod
+    def of(cls, row: StaffUser) -> Staff:
+        return cls(id=strawberry.ID(str(row.id)), username=row.username, roles=row.role_list)
+
+
+async def staff_by_id(info: GqlInfo, staff_id: uuid.UUID | None) -> Staff | None:
+    """A staff account by id, loaded with every other one the request asks for at once."""
+    if staff_id is None:
+        return None
+
+    async def load(ids: list[uuid.UUID]) -> list[StaffUser | None]:
+        rows = {r.id: r for r in await StaffUser.filter(id__in=ids)}
+        return [rows.get(i) for i in ids]
+
+    row = await info.context.loader("staff", load).load(staff_id)
+    return Staff.of(row) if row is not None else None
 
 
 @strawberry.input
@@ -38,7 +58,7 @@ class StaffAdminQuery:
         row = await service.get_staff(staff_id) if staff_id is not None else None
         if row is None:
             return None
-        return Staff(id=strawberry.ID(str(row.id)), username=row.username, roles=row.role_list)
+        return Staff.of(row)
 
 
 @strawberry.type

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Annotated
 
 import strawberry
+from tortoise.queryset import QuerySet
 
 from member_api.compliance.models import AmlFlag as AmlFlagRow
 from member_api.error_codes import TierErrorCode
@@ -68,6 +69,30 @@ class AmlFlagConnection:
     page_info: PageInfo
 
 
+async def aml_flags_page(
+    query: QuerySet[AmlFlagRow], first: int, after: str | None
+) -> AmlFlagConnection:
+    """A page of AML flags, newest first."""
+    rows, page_info = await newest_first_page(
+        query, first=first, after=after, time_field="raised_at"
+    )
+    edges = [
+        AmlFlagEdge(
+            cursor=cursor,
+            node=AmlFlag(
+                id=strawberry.ID(str(r.id)),
+                member_id=strawberry.ID(str(r.member_id)),
+                kind=r.kind,
+                reference=r.reference,
+                amount_fen=r.amount_fen,
+                raised_at=r.raised_at,
+            ),
+        )
+        for cursor, r in rows
+    ]
+    return AmlFlagConnection(edges=edges, page_info=page_info)
+
+
 @strawberry.input
 class InviteToBlackDiamondInput:
     member_id: strawberry.ID
@@ -113,24 +138,7 @@ class TierAdminQuery:
     async def aml_flags(
         self, info: GqlInfo, first: int = 20, after: str | None = None
     ) -> AmlFlagConnection:
-        rows, page_info = await newest_first_page(
-            AmlFlagRow.all(), first=first, after=after, time_field="raised_at"
-        )
-        edges = [
-            AmlFlagEdge(
-                cursor=cursor,
-                node=AmlFlag(
-                    id=strawberry.ID(str(r.id)),
-                    member_id=strawberry.ID(str(r.member_id)),
-                    kind=r.kind,
-                    reference=r.reference,
-                    amount_fen=r.amount_fen,
-                    raised_at=r.raised_at,
-                ),
-            )
-            for cursor, r in rows
-        ]
-        return AmlFlagConnection(edges=edges, page_info=page_info)
+        return await aml_flags_page(AmlFlagRow.all(), first, after)
 
 
 @strawberry.type

@@ -1,0 +1,1 @@
+"""Customer care: finding members, the member 360 view, care notes."""
