@@ -3,6 +3,7 @@ services, shown to the roles that may see it; care notes written by advisors."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -390,3 +391,21 @@ async def test_care_notes_need_a_member_and_a_care_role(
     assert datetime.fromisoformat(written["createdAt"]) - datetime(
         2026, 11, 18, 4, 0, tzinfo=UTC
     ) < timedelta(seconds=1)
+
+
+async def test_each_staff_read_of_a_member_passes_through_one_place(
+    client: httpx.AsyncClient, staff: Staff, caplog: pytest.LogCaptureFixture
+) -> None:
+    member_id, _ = await new_member(client, "13900000061")
+    await new_member(client, "13900000062")
+    caplog.set_level(logging.INFO, logger="member_api.care.admin_gql")
+    search = "query($v: String!) { searchMembers(by: PHONE, value: $v) { edges { cursor } } }"
+    await gql(client, search, {"v": "13900000061"}, token=staff.advisor, path=ADMIN)
+    await member360(client, staff.moderator, member_id, PARTS)
+    await member360(client, staff.moderator, str(uuid.uuid4()), PARTS)
+    reads = [r.getMessage() for r in caplog.records if r.getMessage().startswith("staff read")]
+    assert len(reads) == 2
+    assert reads[0].startswith(f"staff read: member.search of member {member_id} by staff ")
+    assert "(advisor)" in reads[0]
+    assert reads[1].startswith(f"staff read: member.view of member {member_id} by staff ")
+    assert "(moderator)" in reads[1]
