@@ -79,9 +79,22 @@ async def test_each_key_finds_its_member_and_nothing_else(
         "Alice",
         "Alina",
     ]
-    # A prefix is a prefix: LIKE's wildcards in it match only themselves.
+    # Letters match in any case, on every database alike.
+    assert sorted(found(await search(client, token, "DISPLAY_NAME_PREFIX", "aLI"))) == [
+        "Alice",
+        "Alina",
+    ]
+    # A prefix is a prefix: LIKE's wildcards and escape in it match only themselves.
     assert found(await search(client, token, "DISPLAY_NAME_PREFIX", "A%")) == []
     assert found(await search(client, token, "DISPLAY_NAME_PREFIX", "Al_ce")) == []
+    _, token_of_odd = await new_member(client, "13900000007")
+    await rename(client, token_of_odd, "50%_off\\sale")
+    for prefix in ("50%", "50%_", "50%_off\\", "50%_OFF\\S"):
+        assert found(await search(client, token, "DISPLAY_NAME_PREFIX", prefix)) == [
+            "50%_off\\sale"
+        ]
+    assert found(await search(client, token, "DISPLAY_NAME_PREFIX", "5_")) == []
+    assert found(await search(client, token, "DISPLAY_NAME_PREFIX", "50%_off\\x")) == []
     node = (await search(client, token, "MEMBER_ID", str(alice.id)))["data"]["searchMembers"]
     assert node["edges"][0]["node"]["referralCode"] == alice.referral_code
 

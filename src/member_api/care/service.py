@@ -28,7 +28,7 @@ def members_matching(services: Services, search: Search) -> QuerySet[Member]:
         return Member.filter(referral_code=value)
     if key is SearchKey.MINI_PROGRAM_OPENID:
         return Member.filter(miniprogram_openid=value)
-    return Member.filter(display_name__startswith=value)
+    return Member.filter(display_name__istartswith=value)
 
 
 def search_members(services: Services, *, key: SearchKey, value: str) -> QuerySet[Member]:
