@@ -6,7 +6,6 @@ where such a read is recorded.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from datetime import date, datetime
@@ -96,7 +95,6 @@ def _staff_read(info: GqlInfo, action: str, member_id: uuid.UUID) -> None:
 @strawberry.type(description="Everything the service holds about one member, part by part.")
 class Member360:
     row: strawberry.Private[Member]
-    view: strawberry.Private[asyncio.Future[tiers.TierView] | None] = None
     id: strawberry.ID
     display_name: str
     avatar_url: str | None
@@ -120,11 +118,6 @@ class Member360:
             mini_program_linked=row.miniprogram_openid is not None,
         )
 
-    def _tier_view(self, info: GqlInfo) -> asyncio.Future[tiers.TierView]:
-        if self.view is None:
-            self.view = asyncio.ensure_future(tiers.view_of(info.context.services, self.row))
-        return self.view
-
     @strawberry.field(description="The tier now.", extensions=[Roles(*ANY_PART)])
     def tier(self, info: GqlInfo) -> Tier | None:
         return Tier.of(TierCode(self.row.tier), info.context.services.settings.tier_rules)
@@ -135,7 +128,7 @@ class Member360:
 
     @strawberry.field(description="Conditions for the next tier.", extensions=[Roles(*CARE)])
     async def tier_progress(self, info: GqlInfo) -> TierProgress | None:
-        view = await self._tier_view(info)
+        view = await tiers.view_of(info.context.services, self.row)
         return TierProgress.of(view.progress, info.context.services.settings.tier_rules)
 
     @strawberry.field(description="Rights of the tier, with usage.", extensions=[Roles(*CARE)])
