@@ -11,7 +11,7 @@ import signal
 import subprocess
 import time
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -22,10 +22,12 @@ from member_api.background import runs
 from member_api.background.models import JobChunk, JobRun, ScheduleClaim
 from member_api.business_calendar import business_today
 from member_api.clock import FrozenClock, SystemClock
+from member_api.errors import Conflict
 from member_api.jobs import run_job
 from member_api.members.models import Member
 from member_api.points import ledger
 from member_api.points.domain import Reason
+from member_api.points.models import LedgerAllocation, LedgerEntry, LedgerLot
 from member_api.services import Services
 from member_api.settings import Settings
 from member_api.tiers.models import TierReview, TierReviewResult
@@ -211,6 +213,50 @@ async def test_a_chunk_whose_workers_keep_dying_is_given_up(
     assert (await JobRun.get(id=run.id)).status == "DONE"
 
 
+@pytest.mark.parametrize("backend", ["postgres"])
+async def test_expiry_in_batches_racing_spends_takes_each_point_once(
+    services: Services, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lots expire in bulk while their members spend: each point is spent or expired,
+    never both, and every account still adds up."""
+    monkeypatch.setattr(ledger, "EXPIRY_BATCH", 7)
+    members = sorted(await gold_members(40), key=lambda m: m.int)
+    for member in members:
+        for amount, expires in ((100, date(2026, 10, 31)), (50, None)):
+            await ledger.credit(
+                member,
+                amount,
+                Reason.ADJUSTMENT,
+                reference=f"grant:{member}:{amount}",
+                at=clock.now(),
+                expires_on=expires,
+            )
+    spent_at = datetime(2026, 10, 30, 12, tzinfo=UTC)  # the day before the lots expire
+
+    async def spend(member: uuid.UUID) -> bool:
+        try:
+            await ledger.debit(member, 120, Reason.SPEND, reference=f"order:{member}", at=spent_at)
+        except Conflict:
+            return False
+        return True
+
+    expiring = ledger.expire_lots(date(2026, 11, 1), at=clock.now())
+    outcomes = await asyncio.gather(expiring, *(spend(m) for m in members))
+    expired, spent = outcomes[0], outcomes[1:]
+    assert expired + sum(spent) == len(members)  # one or the other took each lot
+    for member, did_spend in zip(members, spent, strict=True):
+        lots = await LedgerLot.filter(account__member_id=member).order_by("amount")
+        entries = await LedgerEntry.filter(account__member_id=member).values_list("reason", "delta")
+        assert sum(lot.remaining for lot in lots) == sum(delta for _, delta in entries)
+        assert all(lot.remaining >= 0 for lot in lots)
+        taken = {lot.id: lot.amount - lot.remaining for lot in lots}
+        for lot_id, points in taken.items():
+            given = await LedgerAllocation.filter(lot_id=lot_id).values_list("points", flat=True)
+            assert sum(given) == points
+        reasons = sorted(reason for reason, _ in entries)
+        assert reasons == sorted(["ADJUSTMENT", "ADJUSTMENT", "SPEND" if did_spend else "EXPIRY"])
+
+
 async def test_a_run_whose_messages_were_lost_is_sent_again_once_it_stalls(
     services: Services, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -254,8 +300,8 @@ async def test_a_chunk_taken_over_counts_what_the_dead_worker_expired(
     # The first worker takes the chunk, expires half the lots, and dies.
     assert await runs._claim(services, chunk_id)
 
-    async def counted() -> object:
-        return await JobChunk.filter(id=chunk_id).update(changed=F("changed") + 1)
+    async def counted(lots: int) -> object:
+        return await JobChunk.filter(id=chunk_id).update(changed=F("changed") + lots)
 
     half = members[3]
     assert await ledger.expire_lots(as_of, at=clock.now(), high=half, counted=counted) == 3

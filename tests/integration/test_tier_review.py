@@ -165,9 +165,12 @@ async def test_review_run_twice_ends_as_one_run(scenario: Scenario) -> None:
 
 @pytest.mark.parametrize("backend", ["postgres"])
 @pytest.mark.parametrize("crash", ["before_member", "after_member"])
+@pytest.mark.parametrize("path", ["batches", "one_by_one"])
 async def test_review_killed_halfway_then_rerun_ends_as_one_clean_run(
-    scenario: Scenario, monkeypatch: pytest.MonkeyPatch, crash: str
+    scenario: Scenario, monkeypatch: pytest.MonkeyPatch, crash: str, path: str
 ) -> None:
+    """Killed in the middle of a batch's transaction (or of one member's, for members
+    whose facts changed under the batch), then run again."""
     member_ids = []
     for n in range(30):
         kind = n % 5
@@ -186,7 +189,23 @@ async def test_review_killed_halfway_then_rerun_ends_as_one_clean_run(
     assert len(changing) == 18
 
     real_review_member = review.review_member
+    real_review_batch = review._review_batch
     calls = 0
+
+    async def crashing_batch(*args: Any, **kwargs: Any) -> tuple[int, int, list[Member]]:
+        nonlocal calls
+        calls += 1
+        if calls == 2 and crash == "before_member":
+            raise RuntimeError("killed")
+        outcome = await real_review_batch(*args, **kwargs)
+        if calls == 2:
+            raise RuntimeError("killed")  # after the batch's transaction committed
+        return outcome
+
+    async def nothing_in_bulk(
+        services: object, review_: object, batch: list[Member], facts: object
+    ) -> tuple[int, int, list[Member]]:
+        return 0, 0, batch  # as if every member's facts changed under the batch
 
     async def crashing(*args: Any, **kwargs: Any) -> bool:
         nonlocal calls
@@ -200,12 +219,20 @@ async def test_review_killed_halfway_then_rerun_ends_as_one_clean_run(
         return changed
 
     scenario.clock.set(AFTER_REVIEW)
-    monkeypatch.setattr(review, "review_member", crashing)
+    if path == "batches":
+        monkeypatch.setattr(review, "BATCH", 10)
+        monkeypatch.setattr(review, "_review_batch", crashing_batch)
+    else:
+        monkeypatch.setattr(review, "_review_batch", nothing_in_bulk)
+        monkeypatch.setattr(review, "review_member", crashing)
     with pytest.raises(RuntimeError, match="killed"):
         await review.run_review(scenario.services, REVIEW)
-    # Members are reviewed in parallel lanes: those in flight at the crash roll back.
+    # Members are reviewed in batches, or one by one in parallel lanes: what was in
+    # flight at the crash rolls back.
     done = await TierReviewResult.all().count()
     assert 0 < done < 30
+    if path == "batches":
+        assert done == (10 if crash == "before_member" else 20)
     assert (await TierReview.get(review_date=REVIEW)).completed_at is None
     monkeypatch.undo()
 

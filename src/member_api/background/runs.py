@@ -86,9 +86,9 @@ async def _warnings(services: Services, part: Slice) -> ChunkResult:
 
 
 async def _expiry(services: Services, part: Slice) -> ChunkResult:
-    def counted() -> Awaitable[int]:
-        # In each lot's own transaction: the count survives the worker that made it.
-        return JobChunk.filter(id=part.chunk_id).update(changed=F("changed") + 1)
+    def counted(lots: int) -> Awaitable[int]:
+        # In the expiring transaction: the count survives the worker that made it.
+        return JobChunk.filter(id=part.chunk_id).update(changed=F("changed") + lots)
 
     await ledger.expire_lots(
         part.as_of, at=services.clock.now(), low=part.low, high=part.high, counted=counted

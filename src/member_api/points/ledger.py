@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from tortoise import connections
 from tortoise.expressions import F, Q
 from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
@@ -233,20 +234,28 @@ async def expire_lots(
     at: datetime,
     low: uuid.UUID | None = None,
     high: uuid.UUID | None = None,
-    counted: Callable[[], Awaitable[object]] | None = None,
+    counted: Callable[[int], Awaitable[object]] | None = None,
 ) -> int:
     """Expire every lot whose expiry date has come (`expires_on` on or before `as_of`): one
     entry per lot, so running it again finds nothing left to expire. `low` and `high`
-    limit it to the members with ids in [low, high); `counted` is awaited in each
-    expiry's transaction (to keep a count that commits with it)."""
+    limit it to the members with ids in [low, high); `counted(n)` is awaited in the
+    transaction that expired n lots (to keep a count that commits with them)."""
     expired = 0
     due = LedgerLot.filter(expires_on__lte=as_of, remaining__gt=0)
     if low is not None:
         due = due.filter(account__member_id__gte=low)
     if high is not None:
         due = due.filter(account__member_id__lt=high)
-    lot_ids = await due.values_list("id", "account__member_id", "account__currency")
-    for lot_id, member_id, currency in lot_ids:
+    lots = await due.order_by("account_id", "id").values_list(
+        "id", "account_id", "account__member_id", "account__currency"
+    )
+    if connections.get("default").capabilities.dialect == "postgres":
+        for start in range(0, len(lots), EXPIRY_BATCH):
+            batch = lots[start : start + EXPIRY_BATCH]
+            pairs = [(lot, account) for lot, account, _, _ in batch]
+            expired += await _expire_batch(pairs, as_of, at, counted)
+        return expired
+    for lot_id, _, member_id, currency in lots:
         async with in_transaction():
             account = await lock_account(member_id, currency)
             lot = await LedgerLot.get(id=lot_id)
@@ -256,15 +265,80 @@ async def expire_lots(
                 account_id=account.id,
                 delta=-lot.remaining,
                 reason=Reason.EXPIRY,
-                # A cancellation may refill an expired lot: each expiry is its own entry.
-                reference=f"lot:{lot.id}:{uuid.uuid4().hex}",
+                reference=_expiry_reference(lot.id),
                 occurred_at=at,
             )
             await _take(entry, [(lot.id, lot.remaining)])
             if counted is not None:
-                await counted()
+                await counted(1)
             expired += 1
     return expired
+
+
+# Lots expired per transaction on PostgreSQL.
+EXPIRY_BATCH = 500
+
+
+def _expiry_reference(lot_id: int) -> str:
+    # A cancellation may refill an expired lot: each expiry is its own entry.
+    return f"lot:{lot_id}:{uuid.uuid4().hex}"
+
+
+async def _expire_batch(
+    lots: list[tuple[int, int]],
+    as_of: date,
+    at: datetime,
+    counted: Callable[[int], Awaitable[object]] | None,
+) -> int:
+    """Expire these (lot, account) pairs in one transaction: the accounts locked first (in
+    id order), then the lots, as every points movement takes them; each lot's remainder
+    is read again under the locks."""
+    accounts = sorted({account for _, account in lots})
+    async with in_transaction() as connection:
+        await connection.execute_query(
+            "SELECT id FROM ledger_account WHERE id = ANY($1::bigint[]) "
+            "ORDER BY id FOR NO KEY UPDATE",
+            [accounts],
+        )
+        rows = await connection.execute_query_dict(
+            "SELECT id, account_id, remaining FROM ledger_lot "
+            "WHERE id = ANY($1::bigint[]) AND remaining > 0 AND expires_on <= $2 "
+            "ORDER BY id FOR UPDATE",
+            [[lot for lot, _ in lots], as_of],
+        )
+        if not rows:
+            return 0
+        references = [_expiry_reference(row["id"]) for row in rows]
+        entries = await connection.execute_query_dict(
+            "INSERT INTO ledger_entry (account_id, delta, reason, reference, occurred_at, note) "
+            "SELECT a, -r, $4, ref, $5, '' "
+            "FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS v(a, r, ref) "
+            "RETURNING id, reference",
+            [
+                [row["account_id"] for row in rows],
+                [row["remaining"] for row in rows],
+                references,
+                Reason.EXPIRY.value,
+                at,
+            ],
+        )
+        entry_of = {entry["reference"]: entry["id"] for entry in entries}
+        await connection.execute_query(
+            "INSERT INTO ledger_allocation (entry_id, lot_id, points) "
+            "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])",
+            [
+                [entry_of[reference] for reference in references],
+                [row["id"] for row in rows],
+                [row["remaining"] for row in rows],
+            ],
+        )
+        await connection.execute_query(
+            "UPDATE ledger_lot SET remaining = 0 WHERE id = ANY($1::bigint[])",
+            [[row["id"] for row in rows]],
+        )
+        if counted is not None:
+            await counted(len(rows))
+    return len(rows)
 
 
 async def entries_total(member_id: uuid.UUID, reason: Reason, references: Sequence[str]) -> int:

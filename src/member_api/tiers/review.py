@@ -23,9 +23,10 @@ from member_api.services import Services
 from member_api.tiers import domain
 from member_api.tiers.domain import MemberFacts
 from member_api.tiers.facts import load_facts, load_facts_many
+from member_api.tiers.models import TierChange as TierChangeRow
 from member_api.tiers.models import TierReview, TierReviewResult
 from member_api.tiers.rules import TIER_NAMES, TierCode
-from member_api.tiers.service import change_tier, lock_member
+from member_api.tiers.service import change_tier, lock_member, tier_change_notice
 
 logger = logging.getLogger(__name__)
 BATCH = 500
@@ -65,10 +66,7 @@ async def review_member(
             facts = prepared[1]
         else:
             facts = await load_facts(member, as_of, rules)
-        new_tier = domain.tier_after_review(current, facts, rules)
-        if member.tier_since and member.tier_since >= start_of_business_day(review.review_date):
-            # Earned on or after the review date, on facts the review does not look at.
-            new_tier = max(new_tier, current, key=lambda tier: tier.rank)
+        new_tier = _decide(services, review, member, facts)
         await TierReviewResult.create(
             review_id=review.id, member_id=member_id, from_tier=current, to_tier=new_tier
         )
@@ -90,10 +88,105 @@ async def _pending_members(
     return list(await query.order_by("id").limit(BATCH))
 
 
+def _on_postgres() -> bool:
+    return bool(connections.get("default").capabilities.dialect == "postgres")
+
+
 def _parallel_transactions() -> int:
     """Members are independent: review several at once where the database allows it."""
-    dialect = connections.get("default").capabilities.dialect
-    return REVIEW_LANES if dialect == "postgres" else 1
+    return REVIEW_LANES if _on_postgres() else 1
+
+
+def _decide(services: Services, review: TierReview, member: Member, facts: MemberFacts) -> TierCode:
+    """The member's tier after the review, on these facts."""
+    rules = services.settings.tier_rules
+    current = TierCode(member.tier)
+    new_tier = domain.tier_after_review(current, facts, rules)
+    if member.tier_since and member.tier_since >= start_of_business_day(review.review_date):
+        # Earned on or after the review date, on facts the review does not look at.
+        new_tier = max(new_tier, current, key=lambda tier: tier.rank)
+    return new_tier
+
+
+# Locks the batch's members that are still as the facts were loaded for (same facts
+# version and tier), in id order; the others are reviewed one by one afterwards.
+_LOCK_UNCHANGED = """
+SELECT m.id FROM member m
+JOIN unnest($1::uuid[], $2::int[], $3::text[]) AS e(id, facts_version, tier)
+  ON m.id = e.id AND m.facts_version = e.facts_version AND m.tier = e.tier
+ORDER BY m.id FOR UPDATE OF m
+"""
+_MOVE = """
+UPDATE member SET tier = v.tier, tier_since = $1, facts_version = member.facts_version + 1
+FROM unnest($2::uuid[], $3::text[]) AS v(id, tier) WHERE member.id = v.id
+"""
+
+
+async def _review_batch(
+    services: Services, review: TierReview, batch: list[Member], facts: dict[uuid.UUID, MemberFacts]
+) -> tuple[int, int, list[Member]]:
+    """Review a batch in one transaction (PostgreSQL): every member whose facts did not
+    change since they were loaded gets its result, tier change, history and notice in
+    bulk. Returns (reviewed, changed, the members left to review one by one)."""
+    decided = {member.id: _decide(services, review, member, facts[member.id]) for member in batch}
+    by_id = {member.id: member for member in batch}
+    now = services.clock.now()
+    async with in_transaction() as connection:
+        rows = await connection.execute_query_dict(
+            _LOCK_UNCHANGED,
+            [
+                [member.id for member in batch],
+                [member.facts_version for member in batch],
+                [member.tier for member in batch],
+            ],
+        )
+        locked = [row["id"] for row in rows]
+        done = set(
+            await TierReviewResult.filter(review_id=review.id, member_id__in=locked).values_list(
+                "member_id", flat=True
+            )
+        )
+        todo = [member_id for member_id in locked if member_id not in done]
+        await TierReviewResult.bulk_create(
+            [
+                TierReviewResult(
+                    review_id=review.id,
+                    member_id=member_id,
+                    from_tier=by_id[member_id].tier,
+                    to_tier=decided[member_id].value,
+                )
+                for member_id in todo
+            ]
+        )
+        moved = [m for m in todo if decided[m].value != by_id[m].tier]
+        if moved:
+            await connection.execute_query(
+                _MOVE, [now, moved, [decided[member_id].value for member_id in moved]]
+            )
+            reference = review.review_date.isoformat()
+            changes, notices = [], []
+            for member_id in moved:
+                old, new = TierCode(by_id[member_id].tier), decided[member_id]
+                changes.append(
+                    TierChangeRow(
+                        member_id=member_id,
+                        from_tier=old.value,
+                        to_tier=new.value,
+                        changed_at=now,
+                        reason="REVIEW",
+                        reference=reference,
+                    )
+                )
+                kind, title, body = tier_change_notice(old, new)
+                notices.append(
+                    Notification(
+                        member_id=member_id, kind=kind, title=title, body=body, created_at=now
+                    )
+                )
+            await TierChangeRow.bulk_create(changes)
+            await Notification.bulk_create(notices)
+    left = [member for member in batch if member.id not in set(locked)]
+    return len(todo), len(moved), left
 
 
 async def _review_of(services: Services, review_date: date) -> TierReview:
@@ -144,8 +237,14 @@ async def _review_members(
             except IntegrityError:  # a concurrent run reviewed this member first
                 return None
 
+    bulk = _on_postgres()
     while batch := await _pending_members(review, after, high):
         facts = await load_facts_many(batch, as_of, rules)
+        after = batch[-1].id
+        if bulk:
+            done, moved, batch = await _review_batch(services, review, batch, facts)
+            reviewed += done
+            changed += moved
         tasks = [asyncio.create_task(one(m, facts[m.id])) for m in batch]
         try:
             outcomes = await asyncio.gather(*tasks)
@@ -158,7 +257,6 @@ async def _review_members(
             raise
         reviewed += sum(outcome is not None for outcome in outcomes)
         changed += sum(bool(outcome) for outcome in outcomes)
-        after = batch[-1].id
     return reviewed, changed
 
 

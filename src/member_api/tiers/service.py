@@ -64,13 +64,17 @@ async def change_tier(
         reason=reason,
         reference=reference,
     )
+    kind, title, body = tier_change_notice(old_tier, new_tier)
+    await notify(member_id=member.id, kind=kind, title=title, body=body, at=now)
+
+
+def tier_change_notice(old_tier: TierCode, new_tier: TierCode) -> tuple[str, str, str]:
+    """What a member is told when their tier changes: (kind, title, body)."""
     up = new_tier.rank > old_tier.rank
-    await notify(
-        member_id=member.id,
-        kind="TIER_UPGRADE" if up else "TIER_DOWNGRADE",
-        title=f"{'Welcome to' if up else 'You are now'} {TIER_NAMES[new_tier]}",
-        body=f"Your tier changed from {TIER_NAMES[old_tier]} to {TIER_NAMES[new_tier]}.",
-        at=now,
+    return (
+        "TIER_UPGRADE" if up else "TIER_DOWNGRADE",
+        f"{'Welcome to' if up else 'You are now'} {TIER_NAMES[new_tier]}",
+        f"Your tier changed from {TIER_NAMES[old_tier]} to {TIER_NAMES[new_tier]}.",
     )
 
 
