@@ -33,7 +33,11 @@ from member_api.outbox.admin_gql import OutboxAdminMutation, OutboxAdminQuery
 from member_api.points.admin_gql import PointsAdminMutation
 from member_api.provenance.admin_gql import ProvenanceAdminMutation, ProvenanceAdminQuery
 from member_api.provenance.gql import ProvenanceMutation, ProvenanceQuery
-from member_api.rewards.admin_gql import RedemptionAdminMutation, RewardAdminMutation
+from member_api.rewards.admin_gql import (
+    RedemptionAdminMutation,
+    RewardAdminMutation,
+    RewardAdminQuery,
+)
 from member_api.rewards.gql import QUANTITY_SCALAR, Quantity, RewardMutation, RewardQuery
 from member_api.staff.admin_gql import StaffAdminMutation, StaffAdminQuery
 from member_api.tasks.gql import TaskMutation
@@ -113,6 +117,7 @@ class Mutation(
 class AdminQuery(
     StaffAdminQuery,
     TierAdminQuery,
+    RewardAdminQuery,
     CommunityAdminQuery,
     ProvenanceAdminQuery,
     OutboxAdminQuery,

@@ -7,6 +7,7 @@ import uuid
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.functions import Sum
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from member_api.business_calendar import business_date
@@ -214,6 +215,37 @@ async def mark_voucher_used(services: Services, *, voucher_code: str) -> Redempt
         redemption.used_at = services.clock.now()
         await redemption.save(update_fields=["status", "used_at"])
     return redemption
+
+
+def search_rewards(*, name: str | None = None, active: bool | None = None) -> QuerySet[Reward]:
+    """Staff: rewards, withdrawn ones included, whose name holds `name` (any case)."""
+    query = Reward.all()
+    if name is not None and name.strip():
+        query = query.filter(name__icontains=name.strip())
+    if active is not None:
+        query = query.filter(active=active)
+    return query
+
+
+def search_redemptions(
+    *,
+    voucher_code: str | None = None,
+    member_id: uuid.UUID | None = None,
+    reward_id: uuid.UUID | None = None,
+    status: RedemptionStatus | None = None,
+) -> QuerySet[Redemption]:
+    """Staff: redemptions matching every filter given; a voucher code matches exactly
+    (as typed in store: case and surrounding spaces do not matter)."""
+    query = Redemption.all()
+    if voucher_code is not None:
+        query = query.filter(voucher_code=domain.normal_voucher_code(voucher_code))
+    if member_id is not None:
+        query = query.filter(member_id=member_id)
+    if reward_id is not None:
+        query = query.filter(reward_id=reward_id)
+    if status is not None:
+        query = query.filter(status=status.value)
+    return query
 
 
 async def redeemable_by(services: Services, reward: Reward, member_id: uuid.UUID | None) -> bool:
