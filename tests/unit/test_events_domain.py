@@ -15,15 +15,19 @@ from hypothesis import strategies as st
 from member_api.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from member_api.events.domain import (
     MAX_SEATS,
+    EventChanges,
     EventDraft,
     SignupStatus,
     already_signed_up,
     attendance_day,
+    check_capacity,
     check_draft,
+    check_editable,
     check_may_attend,
     check_may_sign_up_again,
     check_open,
     check_tier,
+    clean_reason,
     no_seat_to_give_back,
     no_seats_left,
     seats_left,
@@ -246,3 +250,40 @@ def test_attendance_counts_on_the_business_date_the_event_started(
     starts_at: datetime, day: date
 ) -> None:
     assert attendance_day(starts_at) == day
+
+
+def test_staff_edits_keep_seats_at_or_above_the_seats_taken() -> None:
+    check_capacity(5, 5)
+    check_capacity(6, 0)
+    with pytest.raises(Conflict) as refused:
+        check_capacity(4, 5)
+    assert (refused.value.code, refused.value.field) == ("SEATS_BELOW_SIGN_UPS", "seats")
+
+
+def test_an_event_is_editable_until_it_starts_and_never_once_cancelled() -> None:
+    now = datetime(2026, 5, 1, tzinfo=UTC)
+    check_editable(now + timedelta(minutes=1), None, now)
+    with pytest.raises(Conflict, match="started"):
+        check_editable(now, None, now)
+    with pytest.raises(Conflict) as cancelled:
+        check_editable(now + timedelta(days=1), now, now)
+    assert cancelled.value.code == "EVENT_CANCELLED"
+
+
+def test_a_cancellation_needs_a_reason_and_changes_list_only_what_is_given() -> None:
+    assert clean_reason("  Flooded  ") == "Flooded"
+    for bad in ("", "   ", "x" * 501):
+        with pytest.raises(InvalidInput) as refused:
+            clean_reason(bad)
+        assert refused.value.code == "REASON_REQUIRED"
+    assert EventChanges(title="T", seats=3).given() == {"title": "T", "seats": 3}
+    assert EventChanges().given() == {}
+
+
+def test_a_description_holds_at_most_two_thousand_characters() -> None:
+    now = datetime(2026, 5, 1, tzinfo=UTC)
+    draft = EventDraft("Salon", "Shanghai", now + timedelta(days=1), 10, description="x" * 2000)
+    check_draft(draft, now)
+    with pytest.raises(InvalidInput) as refused:
+        check_draft(replace(draft, description="x" * 2001), now)
+    assert refused.value.code == "INVALID_DESCRIPTION"

@@ -48,6 +48,29 @@ class GroupMembership(Model):
         indexes = (("member_id", "group_id"),)
 
 
+class GroupMute(Model):
+    """A member muted in a group by staff until `muted_until`: no posts or comments there
+    until then. One row per group and member, kept when the member leaves the group."""
+
+    id = fields.BigIntField(primary_key=True)
+    group: fields.ForeignKeyRelation[Group] = fields.ForeignKeyField(
+        "models.Group", related_name="mutes", on_delete=fields.CASCADE
+    )
+    group_id: uuid.UUID
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="group_mutes", on_delete=fields.CASCADE
+    )
+    member_id: uuid.UUID
+    muted_at = fields.DatetimeField()
+    muted_until = fields.DatetimeField()
+    muted_by = fields.UUIDField()
+    reason = fields.CharField(max_length=500)
+
+    class Meta:
+        table = "group_mute"
+        unique_together = (("group", "member"),)
+
+
 class Post(Model):
     """A post, or an entry for a group's weekly authentication quiz (kind QUIZ): a member's
     item for the group to judge. `quiz_week` is the Monday of the week the quiz is open

@@ -9,9 +9,10 @@ allowed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from member_api.business_calendar import business_date
 from member_api.error_codes import EventErrorCode
@@ -21,6 +22,8 @@ from member_api.tiers.rules import TierCode
 MAX_TITLE_CHARS = 120
 MAX_CITY_CHARS = 60
 MAX_SEATS = 100_000
+MAX_DESCRIPTION_CHARS = 2000
+MAX_REASON_CHARS = 500
 
 
 class SignupStatus(StrEnum):
@@ -37,6 +40,23 @@ class EventDraft:
     starts_at: datetime
     seats: int
     min_tier: TierCode | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class EventChanges:
+    """What staff change in an event; None leaves a field as it is."""
+
+    title: str | None = None
+    description: str | None = None
+    city: str | None = None
+    starts_at: datetime | None = None
+    seats: int | None = None
+
+    def given(self) -> dict[str, Any]:
+        return {
+            f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None
+        }
 
 
 def check_draft(draft: EventDraft, now: datetime) -> None:
@@ -45,6 +65,12 @@ def check_draft(draft: EventDraft, now: datetime) -> None:
     if not draft.title.strip() or len(draft.title) > MAX_TITLE_CHARS:
         raise InvalidInput(
             EventErrorCode.INVALID_TITLE, "Title: 1 to 120 characters.", field="title"
+        )
+    if len(draft.description) > MAX_DESCRIPTION_CHARS:
+        raise InvalidInput(
+            EventErrorCode.INVALID_DESCRIPTION,
+            f"Description: at most {MAX_DESCRIPTION_CHARS:,} characters.",
+            field="description",
         )
     if not draft.city.strip() or len(draft.city) > MAX_CITY_CHARS:
         raise InvalidInput(EventErrorCode.INVALID_CITY, "City: 1 to 60 characters.", field="city")
@@ -56,6 +82,43 @@ def check_draft(draft: EventDraft, now: datetime) -> None:
         )
     if not 1 <= draft.seats <= MAX_SEATS:
         raise InvalidInput(EventErrorCode.INVALID_SEATS, "Seats: 1 to 100,000.", field="seats")
+
+
+def check_not_cancelled(cancelled_at: datetime | None) -> None:
+    """A cancelled event takes no seats, gives none back and records no attendance."""
+    if cancelled_at is not None:
+        raise event_cancelled()
+
+
+def event_cancelled() -> Conflict:
+    return Conflict(EventErrorCode.EVENT_CANCELLED, "This event has been cancelled.")
+
+
+def check_editable(starts_at: datetime, cancelled_at: datetime | None, now: datetime) -> None:
+    """Staff edit an event until it starts, and never once it is cancelled."""
+    check_not_cancelled(cancelled_at)
+    check_open(starts_at, now)
+
+
+def check_capacity(seats: int, taken: int) -> None:
+    """An event never has fewer seats than members holding one."""
+    if seats < taken:
+        raise Conflict(
+            EventErrorCode.SEATS_BELOW_SIGN_UPS,
+            f"{taken} members hold a seat; the event needs at least {taken} seats.",
+            field="seats",
+        )
+
+
+def clean_reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason or len(reason) > MAX_REASON_CHARS:
+        raise InvalidInput(
+            EventErrorCode.REASON_REQUIRED,
+            f"Give a reason of 1 to {MAX_REASON_CHARS} characters.",
+            field="reason",
+        )
+    return reason
 
 
 def sign_up_open(starts_at: datetime, now: datetime) -> bool:

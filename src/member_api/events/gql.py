@@ -23,10 +23,14 @@ class Event:
     row: strawberry.Private[EventRow]
     id: strawberry.ID
     title: str
+    description: str
     city: str
     starts_at: datetime
     seats: int
     seats_left: int
+    cancelled_at: datetime | None = strawberry.field(
+        description="When staff cancelled the event; null while it goes ahead."
+    )
 
     @classmethod
     def of(cls, row: EventRow) -> Event:
@@ -34,10 +38,12 @@ class Event:
             row=row,
             id=strawberry.ID(str(row.id)),
             title=row.title,
+            description=row.description,
             city=row.city,
             starts_at=row.starts_at,
             seats=row.seats,
             seats_left=domain.seats_left(row.seats, row.seats_taken),
+            cancelled_at=row.cancelled_at,
         )
 
     @strawberry.field(description="Whether the signed-in member holds a seat.")
@@ -84,11 +90,15 @@ async def _signup_of(row: SignupRow) -> EventSignup:
 
 @strawberry.type
 class EventQuery:
-    @strawberry.field(description="Upcoming offline events, soonest first.")
+    @strawberry.field(
+        description="Upcoming offline events, soonest first; cancelled ones left out."
+    )
     async def events(
         self, info: GqlInfo, first: int = 20, after: str | None = None
     ) -> EventConnection:
-        query = EventRow.filter(starts_at__gt=info.context.services.clock.now())
+        query = EventRow.filter(
+            starts_at__gt=info.context.services.clock.now(), cancelled_at__isnull=True
+        )
         rows, page_info = await newest_first_page(
             query, first=first, after=after, time_field="starts_at", oldest_first=True
         )

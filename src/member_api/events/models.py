@@ -31,12 +31,17 @@ class OfflineEvent(Model):
 
     id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
     title = fields.CharField(max_length=120)
+    description = fields.TextField(default="")
     city = fields.CharField(max_length=60)
     starts_at = fields.DatetimeField(db_index=True)
     seats = fields.IntField()
     seats_taken = fields.IntField(default=0)
     min_tier = fields.CharField(max_length=20, null=True)
     created_at = fields.DatetimeField()
+    # Set once when staff cancel the event: no seats are taken or attendance recorded after.
+    cancelled_at = fields.DatetimeField(null=True)
+    cancelled_by = fields.UUIDField(null=True)
+    cancel_reason = fields.CharField(max_length=500, null=True)
 
     class Meta:
         table = "offline_event"

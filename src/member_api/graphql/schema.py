@@ -19,7 +19,7 @@ from member_api.checkin.gql import CheckInMutation
 from member_api.commerce.admin_gql import CommerceAdminMutation
 from member_api.community.admin_gql import CommunityAdminMutation, CommunityAdminQuery
 from member_api.community.gql import CommunityMutation, CommunityQuery
-from member_api.events.admin_gql import EventAdminMutation
+from member_api.events.admin_gql import EventAdminMutation, EventAdminQuery
 from member_api.events.gql import EventMutation, EventQuery
 from member_api.graphql.errors import ERROR_CODE_TYPES, ERROR_TYPES, ClientError
 from member_api.graphql.limits import limit_extensions
@@ -118,6 +118,7 @@ class AdminQuery(
     StaffAdminQuery,
     TierAdminQuery,
     RewardAdminQuery,
+    EventAdminQuery,
     CommunityAdminQuery,
     ProvenanceAdminQuery,
     OutboxAdminQuery,

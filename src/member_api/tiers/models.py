@@ -21,6 +21,8 @@ class TierChange(Model):
     changed_at = fields.DatetimeField()
     reason = fields.CharField(max_length=20)
     reference = fields.CharField(max_length=128, null=True)
+    # For a manual override, the reason staff gave.
+    note = fields.TextField(null=True)
 
     class Meta:
         table = "tier_change"
