@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,13 +16,16 @@ from member_api.community.domain import (
     CommunityRules,
     ContentState,
     QuizVerdict,
+    check_not_muted,
     check_words,
+    clean_description,
     clean_image_urls,
     clean_reason,
     clean_slug,
     clean_text,
+    mute_ends,
 )
-from member_api.errors import InvalidInput
+from member_api.errors import Forbidden, InvalidInput
 
 
 def wide(text: str) -> str:
@@ -286,3 +291,29 @@ def test_content_states_and_quiz_verdicts_are_closed_sets() -> None:
     assert {v.value for v in QuizVerdict} == {"GENUINE", "COUNTERFEIT"}
     with pytest.raises(ValueError, match="UNSURE"):
         QuizVerdict("UNSURE")
+
+
+def test_a_mute_lasts_an_hour_to_thirty_days() -> None:
+    now = datetime(2026, 11, 18, 4, 0, tzinfo=UTC)
+    assert mute_ends(now, 1) == now + timedelta(hours=1)
+    assert mute_ends(now, 720) == now + timedelta(days=30)
+    for hours in (0, -1, 721, 10**9):
+        with pytest.raises(InvalidInput) as refused:
+            mute_ends(now, hours)
+        assert (refused.value.code, refused.value.field) == ("INVALID_MUTE_DURATION", "hours")
+
+
+def test_a_mute_refuses_until_its_end_and_not_after() -> None:
+    now = datetime(2026, 11, 18, 4, 0, tzinfo=UTC)
+    check_not_muted(None, now)
+    check_not_muted(now, now)
+    check_not_muted(now - timedelta(seconds=1), now)
+    with pytest.raises(Forbidden) as refused:
+        check_not_muted(now + timedelta(seconds=1), now)
+    assert refused.value.code == "MUTED_IN_GROUP"
+
+
+def test_a_group_description_holds_at_most_a_thousand_characters() -> None:
+    assert clean_description("  Hermes first  ") == "Hermes first"
+    with pytest.raises(InvalidInput):
+        clean_description("x" * 1001)

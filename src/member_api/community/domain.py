@@ -5,18 +5,24 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
 from member_api.error_codes import CommunityErrorCode, RequestErrorCode
-from member_api.errors import InvalidInput
+from member_api.errors import Forbidden, InvalidInput
 from member_api.rules_data import build, count, words
 
 MAX_POST_CHARS = 2000
 MAX_COMMENT_CHARS = 500
 MAX_IMAGES = 9
 MAX_URL_CHARS = 500
+MAX_NAME_CHARS = 60
+MAX_DESCRIPTION_CHARS = 1000
+# A mute lasts from an hour to 30 days.
+MIN_MUTE_HOURS = 1
+MAX_MUTE_HOURS = 30 * 24
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -134,3 +140,38 @@ def clean_reason(reason: str) -> str:
             field="reason",
         )
     return reason
+
+
+def clean_description(description: str) -> str:
+    description = description.strip()
+    if len(description) > MAX_DESCRIPTION_CHARS:
+        raise InvalidInput(
+            CommunityErrorCode.TEXT_TOO_LONG,
+            f"A description holds at most {MAX_DESCRIPTION_CHARS:,} characters.",
+            field="description",
+        )
+    return description
+
+
+def mute_ends(now: datetime, hours: int) -> datetime:
+    """When a mute of `hours` from `now` ends: 1 hour to 30 days."""
+    if not MIN_MUTE_HOURS <= hours <= MAX_MUTE_HOURS:
+        raise InvalidInput(
+            CommunityErrorCode.INVALID_MUTE_DURATION,
+            f"Mute for {MIN_MUTE_HOURS} to {MAX_MUTE_HOURS} hours (30 days).",
+            field="hours",
+        )
+    return now + timedelta(hours=hours)
+
+
+def is_muted(muted_until: datetime | None, now: datetime) -> bool:
+    return muted_until is not None and now < muted_until
+
+
+def check_not_muted(muted_until: datetime | None, now: datetime) -> None:
+    """A muted member neither posts nor comments in the group until the mute ends."""
+    if muted_until is not None and is_muted(muted_until, now):
+        raise Forbidden(
+            CommunityErrorCode.MUTED_IN_GROUP,
+            f"You are muted in this group until {muted_until.isoformat()}.",
+        )

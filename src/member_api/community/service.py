@@ -21,6 +21,7 @@ from member_api.community.models import (
     Comment,
     Group,
     GroupMembership,
+    GroupMute,
     ModerationAction,
     Post,
     PostLike,
@@ -46,14 +47,8 @@ async def create_group(
     services: Services, *, slug: str, name: str, description: str, owner_id: uuid.UUID
 ) -> Group:
     slug = domain.clean_slug(slug)
-    name = domain.clean_text(name, limit=60, field="name", what="name")
-    description = description.strip()
-    if len(description) > 1000:
-        raise InvalidInput(
-            CommunityErrorCode.TEXT_TOO_LONG,
-            "A description holds at most 1,000 characters.",
-            field="description",
-        )
+    name = domain.clean_text(name, limit=domain.MAX_NAME_CHARS, field="name", what="name")
+    description = domain.clean_description(description)
     if not await Member.exists(id=owner_id):
         raise NotFound(CommunityErrorCode.UNKNOWN_MEMBER, "No member has that id.")
     if await Group.exists(slug=slug):
@@ -102,9 +97,13 @@ async def join_group(services: Services, *, member_id: uuid.UUID, group_id: uuid
 
 async def leave_group(services: Services, *, member_id: uuid.UUID, group_id: uuid.UUID) -> Group:
     group = await _group(group_id)
-    if group.owner_id == member_id:
-        raise Conflict(CommunityErrorCode.OWNER_CANNOT_LEAVE, "The group's owner cannot leave it.")
     async with in_transaction():
+        # The group row locked: a new owner cannot be named while their membership goes.
+        group = await Group.select_for_update(no_key=True).get(id=group.id)
+        if group.owner_id == member_id:
+            raise Conflict(
+                CommunityErrorCode.OWNER_CANNOT_LEAVE, "The group's owner cannot leave it."
+            )
         left = await GroupMembership.filter(group_id=group.id, member_id=member_id).delete()
         if left:
             await Group.filter(id=group.id).update(member_count=F("member_count") - 1)
@@ -118,6 +117,12 @@ async def is_member(group_id: uuid.UUID, member_id: uuid.UUID) -> bool:
 async def require_membership(group_id: uuid.UUID, member_id: uuid.UUID) -> None:
     if not await is_member(group_id, member_id):
         raise Forbidden(CommunityErrorCode.NOT_A_GROUP_MEMBER, "Join the group first.")
+
+
+async def require_not_muted(services: Services, group_id: uuid.UUID, member_id: uuid.UUID) -> None:
+    """Inside the post's or comment's transaction: refuse a member muted in the group."""
+    mute = await GroupMute.get_or_none(group_id=group_id, member_id=member_id)
+    domain.check_not_muted(mute.muted_until if mute else None, services.clock.now())
 
 
 # --- visibility ---------------------------------------------------------------------
@@ -200,6 +205,7 @@ async def create_post(
         await tasks.record(
             services, member_id=member_id, action=Action.POST, reference=str(post_id)
         )
+        await require_not_muted(services, group.id, member_id)
         rewarded_today = await Post.filter(
             author_id=member_id, created_on=today, points_awarded__gt=0
         ).count()
@@ -245,6 +251,7 @@ async def comment_on_post(
         await tasks.record(
             services, member_id=member_id, action=Action.COMMENT, reference=str(comment_id)
         )
+        await require_not_muted(services, post.group_id, member_id)
         comment = await Comment.create(
             id=comment_id,
             post_id=post.id,

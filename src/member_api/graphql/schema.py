@@ -17,7 +17,12 @@ from member_api.background.admin_gql import BackgroundAdminMutation, BackgroundA
 from member_api.care.admin_gql import CareAdminMutation, CareAdminQuery
 from member_api.checkin.gql import CheckInMutation
 from member_api.commerce.admin_gql import CommerceAdminMutation
-from member_api.community.admin_gql import CommunityAdminMutation, CommunityAdminQuery
+from member_api.community.admin_gql import (
+    CommunityAdminMutation,
+    CommunityAdminQuery,
+    GroupAdminMutation,
+    GroupAdminQuery,
+)
 from member_api.community.gql import CommunityMutation, CommunityQuery
 from member_api.events.admin_gql import EventAdminMutation, EventAdminQuery
 from member_api.events.gql import EventMutation, EventQuery
@@ -120,6 +125,7 @@ class AdminQuery(
     RewardAdminQuery,
     EventAdminQuery,
     CommunityAdminQuery,
+    GroupAdminQuery,
     ProvenanceAdminQuery,
     OutboxAdminQuery,
     BackgroundAdminQuery,
@@ -138,6 +144,7 @@ class AdminMutation(
     RedemptionAdminMutation,
     EventAdminMutation,
     CommunityAdminMutation,
+    GroupAdminMutation,
     ProvenanceAdminMutation,
     OutboxAdminMutation,
     BackgroundAdminMutation,
