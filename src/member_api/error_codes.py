@@ -87,6 +87,12 @@ class CommunityErrorCode(StrEnum):
     UNKNOWN_POST = "UNKNOWN_POST"
 
 
+class ComplianceErrorCode(StrEnum):
+    ILLEGAL_TRANSITION = "ILLEGAL_TRANSITION"
+    NOTE_REQUIRED = "NOTE_REQUIRED"
+    UNKNOWN_FLAG = "UNKNOWN_FLAG"
+
+
 class EventErrorCode(StrEnum):
     ALREADY_SIGNED_UP = "ALREADY_SIGNED_UP"
     EVENT_CANCELLED = "EVENT_CANCELLED"
@@ -237,6 +243,7 @@ ErrorCode: TypeAlias = (
     | CheckInErrorCode
     | CommerceErrorCode
     | CommunityErrorCode
+    | ComplianceErrorCode
     | EventErrorCode
     | JobErrorCode
     | MemberErrorCode
@@ -257,6 +264,7 @@ ERROR_CODE_ENUMS: tuple[type[StrEnum], ...] = (
     CheckInErrorCode,
     CommerceErrorCode,
     CommunityErrorCode,
+    ComplianceErrorCode,
     EventErrorCode,
     JobErrorCode,
     MemberErrorCode,

@@ -44,6 +44,7 @@ from member_api.community.gql import CommentConnection, CommentEdge, PostConnect
 from member_api.community.models import Comment as CommentRow
 from member_api.community.models import ModerationAction
 from member_api.community.models import Post as PostRow
+from member_api.compliance.admin_gql import AmlFlagConnection, aml_flags_page
 from member_api.compliance.models import AmlFlag as AmlFlagRow
 from member_api.error_codes import CareErrorCode
 from member_api.errors import DomainError
@@ -63,7 +64,6 @@ from member_api.rights import service as rights_service
 from member_api.staff.domain import StaffRole
 from member_api.tasks.gql import CouponType, coupons_of
 from member_api.tiers import service as tiers
-from member_api.tiers.admin_gql import AmlFlagConnection, aml_flags_page
 from member_api.tiers.gql import RightType, Tier, TierChange, TierProgress
 from member_api.tiers.rules import TierCode
 

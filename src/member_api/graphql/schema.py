@@ -24,6 +24,7 @@ from member_api.community.admin_gql import (
     GroupAdminQuery,
 )
 from member_api.community.gql import CommunityMutation, CommunityQuery
+from member_api.compliance.admin_gql import ComplianceAdminMutation, ComplianceAdminQuery
 from member_api.events.admin_gql import EventAdminMutation, EventAdminQuery
 from member_api.events.gql import EventMutation, EventQuery
 from member_api.graphql.errors import ERROR_CODE_TYPES, ERROR_TYPES, ClientError
@@ -122,6 +123,7 @@ class Mutation(
 class AdminQuery(
     StaffAdminQuery,
     TierAdminQuery,
+    ComplianceAdminQuery,
     RewardAdminQuery,
     EventAdminQuery,
     CommunityAdminQuery,
@@ -139,6 +141,7 @@ class AdminMutation(
     StaffAdminMutation,
     CommerceAdminMutation,
     TierAdminMutation,
+    ComplianceAdminMutation,
     RewardAdminMutation,
     PointsAdminMutation,
     RedemptionAdminMutation,

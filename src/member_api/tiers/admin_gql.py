@@ -1,24 +1,20 @@
-"""Staff GraphQL for tiers and rights: invitations, the what-if, right uses, AML flags."""
+"""Staff GraphQL for tiers and rights: invitations, the what-if, right uses."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 import strawberry
-from tortoise.queryset import QuerySet
 
-from member_api.compliance.models import AmlFlag as AmlFlagRow
 from member_api.error_codes import TierErrorCode
 from member_api.errors import DomainError
 from member_api.graphql.context import GqlInfo
 from member_api.graphql.errors import AnyError, ClientError
 from member_api.graphql.ids import parse_id
-from member_api.graphql.pagination import PageInfo, newest_first_page
 from member_api.graphql.results import outcome
 from member_api.graphql.roles import Roles
-from member_api.graphql.scalars import Fen
 from member_api.members.models import Member
 from member_api.rights import service as rights
 from member_api.staff.domain import StaffRole
@@ -45,52 +41,6 @@ class TierForecast:
     review_date: date
     retention_conditions: list[TierCondition]
     next_tier_conditions: list[TierCondition]
-
-
-@strawberry.type
-class AmlFlag:
-    id: strawberry.ID
-    member_id: strawberry.ID
-    kind: str = strawberry.field(description="SINGLE_ORDER or MONTHLY_TOTAL.")
-    reference: str = strawberry.field(description="The order id, or the month (2026-11).")
-    amount_fen: Fen
-    raised_at: datetime
-
-
-@strawberry.type
-class AmlFlagEdge:
-    cursor: str
-    node: AmlFlag
-
-
-@strawberry.type
-class AmlFlagConnection:
-    edges: list[AmlFlagEdge]
-    page_info: PageInfo
-
-
-async def aml_flags_page(
-    query: QuerySet[AmlFlagRow], first: int, after: str | None
-) -> AmlFlagConnection:
-    """A page of AML flags, newest first."""
-    rows, page_info = await newest_first_page(
-        query, first=first, after=after, time_field="raised_at"
-    )
-    edges = [
-        AmlFlagEdge(
-            cursor=cursor,
-            node=AmlFlag(
-                id=strawberry.ID(str(r.id)),
-                member_id=strawberry.ID(str(r.member_id)),
-                kind=r.kind,
-                reference=r.reference,
-                amount_fen=r.amount_fen,
-                raised_at=r.raised_at,
-            ),
-        )
-        for cursor, r in rows
-    ]
-    return AmlFlagConnection(edges=edges, page_info=page_info)
 
 
 @strawberry.input
@@ -130,15 +80,6 @@ class TierAdminQuery:
             retention_conditions=[TierCondition.of(c) for c in result.retention],
             next_tier_conditions=[TierCondition.of(c) for c in result.next_tier_conditions],
         )
-
-    @strawberry.field(
-        description="AML flags for due diligence, newest first.",
-        extensions=[Roles(StaffRole.OPERATOR)],
-    )
-    async def aml_flags(
-        self, info: GqlInfo, first: int = 20, after: str | None = None
-    ) -> AmlFlagConnection:
-        return await aml_flags_page(AmlFlagRow.all(), first, after)
 
 
 @strawberry.type
