@@ -232,8 +232,11 @@ class TaskErrorCode(StrEnum):
 
 class TierErrorCode(StrEnum):
     ALREADY_BLACK_DIAMOND = "ALREADY_BLACK_DIAMOND"
+    REASON_REQUIRED = "REASON_REQUIRED"
     SPEND_CONDITION_NOT_MET = "SPEND_CONDITION_NOT_MET"
+    TIER_UNCHANGED = "TIER_UNCHANGED"
     UNKNOWN_MEMBER = "UNKNOWN_MEMBER"
+    USE_INVITATION = "USE_INVITATION"
 
 
 # Any area's code: what DomainError, ClientError and the HTTP refusals carry.

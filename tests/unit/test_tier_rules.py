@@ -9,11 +9,13 @@ from typing import Any
 import pytest
 
 from member_api.business_calendar import add_months, business_date, trailing_window_start
+from member_api.errors import Conflict, InvalidInput
 from member_api.tiers.domain import (
     Condition,
     MemberFacts,
     active_weeks_percent,
     all_met,
+    check_override,
     describe_missing,
     highest_earned_tier,
     keeps_tier,
@@ -480,3 +482,18 @@ def test_money_conditions_are_whole_fen_and_never_look_met_too_early() -> None:
     )
     assert not average.met
     assert (average.shown_current, average.shown_missing) == (799_999, 1)
+
+
+def test_an_override_needs_a_reason_a_new_tier_and_never_gives_black_diamond() -> None:
+    black, gold = TierCode.BLACK_DIAMOND, TierCode.GOLD
+    assert check_override(black, gold, "  Terms broken  ") == "Terms broken"
+    for reason in ("", "  ", "x" * 501):
+        with pytest.raises(InvalidInput) as no_reason:
+            check_override(black, gold, reason)
+        assert (no_reason.value.code, no_reason.value.field) == ("REASON_REQUIRED", "reason")
+    with pytest.raises(InvalidInput) as invitation:
+        check_override(gold, black, "Friend of the house")
+    assert invitation.value.code == "USE_INVITATION"
+    with pytest.raises(Conflict) as same:
+        check_override(gold, gold, "Again")
+    assert same.value.code == "TIER_UNCHANGED"

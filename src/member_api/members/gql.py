@@ -150,7 +150,9 @@ async def tier_history_of(info: GqlInfo, member_id: uuid.UUID) -> list[TierChang
             to=Tier.of(TierCodeValue(r.to_tier), rules),
             changed_at=r.changed_at,
             reason=r.reason,
-            reference=None if r.reason == "INVITATION" else r.reference,
+            # Staff ids stay on the staff side.
+            reference=None if r.reason in ("INVITATION", "OVERRIDE") else r.reference,
+            note=r.note,
         )
         for r in rows
     ]

@@ -20,6 +20,7 @@ from member_api.rights import service as rights
 from member_api.staff.domain import StaffRole
 from member_api.tiers import service as tiers
 from member_api.tiers.gql import RightUsage, Tier, TierCondition
+from member_api.tiers.gql import TierCode as TierCodeType
 from member_api.tiers.rules import TierCode
 
 
@@ -55,6 +56,14 @@ class RecordRightUseInput:
     note: str = ""
 
 
+@strawberry.input
+class OverrideTierInput:
+    member_id: strawberry.ID
+    tier: TierCodeType = strawberry.field(description="Any tier but BLACK_DIAMOND (an invitation).")
+    reason: str = strawberry.field(description="Kept in the member's tier history.")
+
+
+OverrideTierResult = Annotated[MemberTier | AnyError, strawberry.union("OverrideTierResult")]
 InviteResult = Annotated[MemberTier | AnyError, strawberry.union("InviteToBlackDiamondResult")]
 RecordRightUseResult = Annotated[RightUsage | AnyError, strawberry.union("RecordRightUseResult")]
 
@@ -97,6 +106,33 @@ class TierAdminMutation:
             member_id = parse_member_id(input.member_id)
             return await tiers.invite_to_black_diamond(
                 services, member_id=member_id, staff_id=staff_id
+            )
+
+        return await outcome(
+            work(),
+            lambda m: MemberTier(
+                member_id=strawberry.ID(str(m.id)),
+                tier=Tier.of(TierCode(m.tier), services.settings.tier_rules),
+            ),
+        )
+
+    @strawberry.mutation(
+        description=(
+            "Set a member's tier by hand, with a reason shown in their tier history; "
+            "revokes Black Diamond too. Later events and reviews apply the usual rules."
+        ),
+        extensions=[Roles(StaffRole.OPERATOR)],
+    )
+    async def override_tier(self, info: GqlInfo, input: OverrideTierInput) -> OverrideTierResult:
+        services = info.context.services
+
+        async def work() -> Member:
+            return await tiers.override_tier(
+                services,
+                member_id=parse_member_id(input.member_id),
+                tier=TierCode(input.tier.value),
+                reason=input.reason,
+                staff_id=info.context.require_subject(),
             )
 
         return await outcome(

@@ -9,7 +9,11 @@ from enum import StrEnum
 from fractions import Fraction
 
 from member_api.business_calendar import add_months
+from member_api.error_codes import TierErrorCode
+from member_api.errors import Conflict, InvalidInput
 from member_api.tiers.rules import TIER_ORDER, TierCode, TierRules
+
+MAX_OVERRIDE_REASON_CHARS = 500
 
 
 def next_review_date(as_of: date, rules: TierRules) -> date:
@@ -270,6 +274,28 @@ def tier_after_review(current: TierCode, facts: MemberFacts, rules: TierRules) -
 
 def may_invite_to_black_diamond(facts: MemberFacts, rules: TierRules) -> bool:
     return facts.spend_12m_fen >= rules.black_diamond_spend_12m_fen
+
+
+def check_override(current: TierCode, target: TierCode, reason: str) -> str:
+    """A manual override names a reason (kept in the tier history) and a different tier;
+    it may take Black Diamond away but never give it: that is the invitation, with its
+    spend condition. Returns the reason, trimmed."""
+    reason = reason.strip()
+    if not reason or len(reason) > MAX_OVERRIDE_REASON_CHARS:
+        raise InvalidInput(
+            TierErrorCode.REASON_REQUIRED,
+            f"Give a reason of 1 to {MAX_OVERRIDE_REASON_CHARS} characters.",
+            field="reason",
+        )
+    if target is TierCode.BLACK_DIAMOND:
+        raise InvalidInput(
+            TierErrorCode.USE_INVITATION,
+            "Black Diamond is by invitation only: use inviteToBlackDiamond.",
+            field="tier",
+        )
+    if target is current:
+        raise Conflict(TierErrorCode.TIER_UNCHANGED, f"The member is {current} already.")
+    return reason
 
 
 @dataclass(frozen=True)

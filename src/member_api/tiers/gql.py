@@ -156,7 +156,12 @@ class TierChange:
     from_: Tier | None = strawberry.field(name="from")
     to: Tier
     changed_at: datetime
-    reason: str = strawberry.field(description="REGISTRATION, EVENT, REVIEW or INVITATION.")
+    reason: str = strawberry.field(
+        description="REGISTRATION, EVENT, REVIEW, INVITATION or OVERRIDE (set by staff by hand)."
+    )
     reference: str | None = strawberry.field(
         description="What caused it: the commerce event id, or the review date."
+    )
+    note: str | None = strawberry.field(
+        default=None, description="For an OVERRIDE, the reason staff gave."
     )

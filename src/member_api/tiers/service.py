@@ -44,7 +44,13 @@ async def lock_member(member_id: uuid.UUID) -> Member:
 
 
 async def change_tier(
-    services: Services, member: Member, new_tier: TierCode, *, reason: str, reference: str | None
+    services: Services,
+    member: Member,
+    new_tier: TierCode,
+    *,
+    reason: str,
+    reference: str | None,
+    note: str | None = None,
 ) -> None:
     """Move a (locked) member to `new_tier`, keeping the history and telling them."""
     old_tier = TierCode(member.tier)
@@ -63,6 +69,7 @@ async def change_tier(
         changed_at=now,
         reason=reason,
         reference=reference,
+        note=note,
     )
     kind, title, body = tier_change_notice(old_tier, new_tier)
     await notify(member_id=member.id, kind=kind, title=title, body=body, at=now)
@@ -141,6 +148,21 @@ async def invite_to_black_diamond(
             TierCode.BLACK_DIAMOND,
             reason="INVITATION",
             reference=f"staff:{staff_id}",
+        )
+    return member
+
+
+async def override_tier(
+    services: Services, *, member_id: uuid.UUID, tier: TierCode, reason: str, staff_id: uuid.UUID
+) -> Member:
+    """Staff set a member's tier by hand, with a reason kept in the tier history (reason
+    OVERRIDE); this is how Black Diamond is revoked. The usual rules go on from there: an
+    event raises the member to a tier they earn, the quarterly review may lower it."""
+    async with in_transaction():
+        member = await lock_member(member_id)
+        note = domain.check_override(TierCode(member.tier), tier, reason)
+        await change_tier(
+            services, member, tier, reason="OVERRIDE", reference=f"staff:{staff_id}", note=note
         )
     return member
 
