@@ -105,7 +105,8 @@ async def test_illegal_moves_and_bad_notes_change_nothing(
     assert (await change(client, staff, first, "REVIEWING", long_note))["code"] == "NOTE_REQUIRED"
     assert (await change(client, staff, "999999", "REVIEWING"))["code"] == "UNKNOWN_FLAG"
     assert (await change(client, staff, "nope", "REVIEWING"))["code"] == "UNKNOWN_FLAG"
-    assert (await change(client, staff, "-1", "REVIEWING"))["code"] == "UNKNOWN_FLAG"
+    for bad in ("-1", "0", "²", "٣", "9" * 40):
+        assert (await change(client, staff, bad, "REVIEWING"))["code"] == "UNKNOWN_FLAG"
     assert set(await AmlFlag.all().values_list("state", flat=True)) == {"OPEN"}
     assert await AmlFlagNote.all().count() == 0
 

@@ -36,7 +36,7 @@ class AmlFlagState(Enum):
 def parse_flag_id(value: str) -> int:
     """Flag ids are positive whole numbers; anything else names no flag."""
     text = str(value)
-    if not text.isdigit() or not 0 < int(text) < 2**63:
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or not 0 < int(text) < 2**63:
         raise NotFound(ComplianceErrorCode.UNKNOWN_FLAG, "No AML flag has that id.")
     return int(text)
 
