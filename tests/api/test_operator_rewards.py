@@ -9,7 +9,7 @@ import pytest
 
 from tests.commerce_support import new_member
 from tests.rewards_support import ADMIN, create_reward, give_points, operator_token, redeem
-from tests.support import gql, staff_token
+from tests.support import gql, sql_statements, staff_token
 
 REWARDS = """
 query($name: String, $active: Boolean, $first: Int!, $after: String) {
@@ -118,6 +118,22 @@ async def test_a_voucher_is_looked_up_by_code_before_it_is_marked_used(
     assert len(await lookup(status="ACTIVE")) == 2
     assert len(await lookup(first=1)) == 1
     assert len(await lookup()) == 3
+
+
+async def test_a_page_of_redemptions_loads_members_and_rewards_once(
+    client: httpx.AsyncClient, staff: str
+) -> None:
+    reward = await create_reward(client, staff)
+    for n in range(1, 4):
+        member_id, token = await new_member(client, f"1390000000{n}")
+        await give_points(member_id, 100)
+        await redeem(client, token, reward["id"])
+    with sql_statements() as statements:
+        body = await gql(client, REDEMPTIONS, {}, token=staff, path=ADMIN)
+    assert len(body["data"]["redemptions"]["edges"]) == 3
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len([s for s in selects if 'FROM "member"' in s]) == 1, selects
+    assert len([s for s in selects if 'FROM "reward"' in s]) == 1, selects
 
 
 async def test_bad_filters_are_typed_errors(client: httpx.AsyncClient, staff: str) -> None:
