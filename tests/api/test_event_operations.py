@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from member_api.clock import FrozenClock
+from member_api.events import service as events
 from member_api.events.models import EventSignup, OfflineEvent
 from member_api.notifications.models import Notification
 from member_api.outbox.models import OutboxMessage
@@ -198,6 +199,37 @@ async def test_cancelling_tells_seat_holders_and_keeps_attendance_points(
     assert listed["data"]["events"]["edges"] == []
     staff_list = await admin(client, staff, EVENTS, cancelled=True)
     assert staff_list["events"]["edges"][0]["node"]["cancelReason"] == "The venue flooded."
+
+
+async def test_a_cancellation_whose_pushes_cannot_be_queued_does_not_happen(
+    client: httpx.AsyncClient,
+    staff: str,
+    clock: FrozenClock,
+    app: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    event = await create_event(client, staff, clock, seats=5)
+    for _, token in await members(client, 2):
+        await sign_up(client, token, event["id"])
+
+    async def broken(**kwargs: Any) -> bool:
+        raise RuntimeError("the outbox is unavailable")
+
+    monkeypatch.setattr(events, "enqueue", broken)
+    with pytest.raises(RuntimeError, match="outbox"):
+        await events.cancel_event(
+            app.state.services,
+            event_id=uuid.UUID(event["id"]),
+            staff_id=uuid.uuid4(),
+            reason="Flooded",
+        )
+    assert (await OfflineEvent.get(id=event["id"])).cancelled_at is None
+    assert await Notification.filter(kind="EVENT_CANCELLED").count() == 0
+    monkeypatch.undo()
+    done = await admin(client, staff, CANCEL_EVENT, id=event["id"], reason="Flooded")
+    assert done["cancelEvent"]["notified"] == 2
+    assert await Notification.filter(kind="EVENT_CANCELLED").count() == 2
+    assert await OutboxMessage.all().count() == 2
 
 
 @pytest.mark.parametrize("backend", ["postgres"])
