@@ -5,7 +5,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0017_outbox')]
+    dependencies = [('models', '0019_care_notes')]
 
     initial = False
 
