@@ -40,6 +40,7 @@ MODEL_MODULES = [
     "member_api.background.models",
     "member_api.outbox.models",
     "member_api.care.models",
+    "member_api.audit.models",
 ]
 MIGRATIONS_MODULE = "migrations"
 POOL_SIZE = 20

@@ -16,8 +16,9 @@ from member_api.graphql.schema import admin_schema
 from member_api.staff.domain import StaffRole
 from tests.support import gql, staff_token
 
-# Signing in and out, and asking who one is, are open to every staff member.
-OPEN = {"viewer", "staff_login", "staff_refresh_tokens", "staff_logout"}
+# Signing in and out, asking who one is and changing one's own password are open to
+# every staff member.
+OPEN = {"viewer", "staff_login", "staff_refresh_tokens", "staff_logout", "change_my_password"}
 
 
 def _root_fields() -> list[tuple[str, Any]]:

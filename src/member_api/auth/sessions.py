@@ -122,6 +122,12 @@ class SessionService:
             revoked_at=self._clock.now()
         )
 
+    async def end_all(self, kind: SubjectKind, subject_id: uuid.UUID) -> int:
+        """Revoke every refresh token of the subject: no session of theirs refreshes again."""
+        return await RefreshToken.filter(
+            subject_kind=kind, subject_id=subject_id, revoked_at__isnull=True
+        ).update(revoked_at=self._clock.now())
+
     async def logout(self, kind: SubjectKind, token: str) -> None:
         row = await RefreshToken.get_or_none(token_hash=hash_refresh_token(token))
         if row is None or row.subject_kind != kind:

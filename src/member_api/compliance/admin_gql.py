@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import strawberry
 from tortoise.queryset import QuerySet
 
+from member_api.audit import service as audit
 from member_api.compliance import service
 from member_api.compliance.domain import AmlState
 from member_api.compliance.models import AmlFlag as AmlFlagRow
@@ -147,24 +148,36 @@ class ComplianceAdminQuery:
         extensions=[Roles(StaffRole.OPERATOR)],
     )
     async def aml_flags(
-        self, state: AmlFlagState | None = None, first: int = 20, after: str | None = None
+        self,
+        info: GqlInfo,
+        state: AmlFlagState | None = None,
+        first: int = 20,
+        after: str | None = None,
     ) -> AmlFlagConnection:
         query = AmlFlagRow.all()
         if state is not None:
             query = query.filter(state=state.value)
-        return await aml_flags_page(query, first, after)
+        connection = await aml_flags_page(query, first, after)
+        members = sorted({str(edge.node.member_id) for edge in connection.edges})
+        if members:
+            shown = {"state": state, "first": first, "after": after, "members": members}
+            await audit.record_read(info, "amlFlags", details=shown)
+        return connection
 
     @strawberry.field(
         description="One AML flag with its notes; null for an unknown id.",
         extensions=[Roles(StaffRole.OPERATOR)],
     )
-    async def aml_flag(self, id: strawberry.ID) -> AmlFlag | None:
+    async def aml_flag(self, info: GqlInfo, id: strawberry.ID) -> AmlFlag | None:
         try:
             flag_id = parse_flag_id(id)
         except NotFound:
             return None
         row = await AmlFlagRow.get_or_none(id=flag_id)
-        return AmlFlag.of(row) if row else None
+        if row is None:
+            return None
+        await audit.record_read(info, "amlFlag", row.member_id)
+        return AmlFlag.of(row)
 
 
 @strawberry.type

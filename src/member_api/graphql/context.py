@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -11,12 +12,14 @@ from starlette.requests import Request
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
+from member_api.audit.domain import NOBODY, Actor
 from member_api.auth.tokens import AccessClaims, SubjectKind
-from member_api.error_codes import RequestErrorCode
+from member_api.error_codes import RequestErrorCode, StaffErrorCode
 from member_api.errors import Forbidden, NotAuthenticated
 from member_api.graphql.errors import ClientError
 from member_api.logs import current_request_id
 from member_api.services import Services
+from member_api.staff.service import get_staff
 from member_api.tiers.service import record_activity
 
 _UNSET = object()
@@ -31,6 +34,7 @@ class Context:
     response: Any = field(default=None, repr=False)
     _claims: object = field(default=_UNSET, repr=False)
     _activity_recorded: bool = field(default=False, repr=False)
+    _staff_username: str = field(default="", repr=False)
     _loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict, repr=False)
 
     def loader(
@@ -50,7 +54,7 @@ class Context:
         """The verified caller, None when no token was sent; raises on a bad token."""
         if self._claims is _UNSET:
             self._claims = self._verify()
-        if isinstance(self._claims, NotAuthenticated):
+        if isinstance(self._claims, Exception):
             raise self._claims
         return self._claims if isinstance(self._claims, AccessClaims) else None
 
@@ -68,6 +72,39 @@ class Context:
             return self.services.tokens.verify(token.strip(), self.audience)
         except NotAuthenticated as exc:
             return exc
+
+    async def check_staff_account(self) -> None:
+        """On the staff endpoint: a token counts only while its account is active, and
+        with the roles the account has now (not those it had at sign-in). Run once per
+        request, before anything resolves."""
+        try:
+            claims = self.claims()
+        except NotAuthenticated:
+            return
+        if claims is None or claims.kind != "staff":
+            return
+        try:
+            staff = await get_staff(claims.subject_id)
+        except Exception as exc:  # the database is down: fail where the token is used
+            self._claims = exc
+            return
+        if staff is None:
+            self._claims = NotAuthenticated(
+                StaffErrorCode.ACCOUNT_DEACTIVATED, "This staff account is deactivated."
+            )
+            return
+        self._claims = dataclasses.replace(claims, roles=tuple(staff.role_list))
+        self._staff_username = staff.username
+
+    def audit_actor(self) -> Actor:
+        """Who the audit log names for this request (nobody without a valid token)."""
+        try:
+            claims = self.claims()
+        except Exception:
+            return NOBODY
+        if claims is None:
+            return NOBODY
+        return Actor(claims.subject_id, self._staff_username, claims.roles)
 
     def viewer_id(self) -> uuid.UUID | None:
         """For queries: the caller's id, None without a token; a bad token is a GraphQL error."""

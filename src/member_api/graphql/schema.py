@@ -13,6 +13,8 @@ from strawberry.extensions import DisableIntrospection, MaskErrors, ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from member_api.audit.admin_gql import AuditAdminQuery
+from member_api.audit.extension import audit_every_field
 from member_api.background.admin_gql import BackgroundAdminMutation, BackgroundAdminQuery
 from member_api.care.admin_gql import CareAdminMutation, CareAdminQuery
 from member_api.checkin.gql import CheckInMutation
@@ -45,7 +47,11 @@ from member_api.rewards.admin_gql import (
     RewardAdminQuery,
 )
 from member_api.rewards.gql import QUANTITY_SCALAR, Quantity, RewardMutation, RewardQuery
-from member_api.staff.admin_gql import StaffAdminMutation, StaffAdminQuery
+from member_api.staff.admin_gql import (
+    OWN_ACCOUNT_MUTATIONS,
+    StaffAdminMutation,
+    StaffAdminQuery,
+)
 from member_api.tasks.gql import TaskMutation
 from member_api.tiers.admin_gql import TierAdminMutation, TierAdminQuery
 
@@ -132,6 +138,7 @@ class AdminQuery(
     OutboxAdminQuery,
     BackgroundAdminQuery,
     CareAdminQuery,
+    AuditAdminQuery,
 ):
     pass
 
@@ -155,6 +162,9 @@ class AdminMutation(
 ):
     pass
 
+
+# Every staff mutation writes its audit row, in its own transaction (member_api.audit).
+audit_every_field(AdminMutation, own_account=OWN_ACCOUNT_MUTATIONS)
 
 member_schema = _build(Query, Mutation)
 admin_schema = _build(AdminQuery, AdminMutation)

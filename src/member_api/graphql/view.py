@@ -114,12 +114,15 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 request.headers.get("accept", "")
             )
             request.state.sub_response = response
-        return Context(
+        context = Context(
             request=request,
             services=request.app.state.services,
             audience=self.audience,
             response=response,
         )
+        if self.audience == "staff":
+            await context.check_staff_account()
+        return context
 
     async def process_result(
         self, request: Request, result: ExecutionResult

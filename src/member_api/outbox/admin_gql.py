@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.scalars import JSON
 
+from member_api.audit import service as audit
 from member_api.error_codes import OutboxErrorCode
 from member_api.graphql.context import GqlInfo
 from member_api.graphql.errors import AnyError
@@ -99,6 +100,11 @@ class OutboxAdminQuery:
         rows, page = await newest_first_page(
             query, first=first, after=after, time_field="created_at"
         )
+        if rows:
+            # Recipients and payloads are members' ids, openids and message texts.
+            messages = [str(r.id) for _, r in rows]
+            shown = {"status": status, "channel": channel, "first": first, "messages": messages}
+            await audit.record_read(info, "outboxMessages", details=shown)
         return OutboxMessageConnection(
             edges=[OutboxMessageEdge(cursor=c, node=message_of(r)) for c, r in rows],
             page_info=page,

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import strawberry
 
+from member_api.audit import service as audit
 from member_api.error_codes import TierErrorCode
 from member_api.errors import DomainError
 from member_api.graphql.context import GqlInfo
@@ -81,6 +82,7 @@ class TierAdminQuery:
             result = await tiers.forecast(services, member_id=parse_member_id(member_id))
         except DomainError as exc:
             raise ClientError(exc.code, exc.message) from exc
+        await audit.record_read(info, "memberTierForecast", result.member_id)
         return TierForecast(
             member_id=strawberry.ID(str(result.member_id)),
             current=Tier.of(result.current, rules),

@@ -1,0 +1,342 @@
+"""Every staff mutation and every staff read of a member's personal data writes one audit
+row; auditors read the log and change nothing; nobody edits or deletes it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLInputType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    Undefined,
+    build_schema,
+)
+from tortoise import Tortoise
+from tortoise.exceptions import OperationalError
+
+from member_api.audit.extension import Audited
+from member_api.audit.models import AuditEntry
+from member_api.graphql.context import Context
+from member_api.graphql.errors import ValidationError
+from member_api.staff.models import StaffUser
+from member_api.staff.service import create_staff
+from tests.conftest import ROOT
+from tests.support import ME, gql, register, staff_token
+
+ADMIN = "/admin/graphql"
+EVERY_ROLE = ["operator", "authenticator", "moderator", "admin", "advisor", "marketer", "auditor"]
+# About the caller's own session and password: open to auditors too.
+OWN_ACCOUNT = {"staffLogin", "staffRefreshTokens", "staffLogout", "changeMyPassword"}
+LOG = """
+query($staff: ID, $member: ID, $action: String, $from: DateTime, $to: DateTime,
+      $first: Int! = 20, $after: String) {
+  auditLog(staffId: $staff, memberId: $member, action: $action, from: $from, to: $to,
+           first: $first, after: $after) {
+    edges { node { id at staffId staffUsername roles kind action targetKind targetId
+                   memberId requestId clientAddress outcome diff } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+
+def admin_schema_file() -> Any:
+    return build_schema((ROOT / "schema" / "admin.graphql").read_text(encoding="utf-8"))
+
+
+SCALAR_VALUES: dict[str, Any] = {
+    "String": "audit-walk",
+    "ID": "00000000-0000-4000-8000-000000000001",
+    "Int": 1,
+    "Float": 1.0,
+    "Boolean": False,
+    "Fen": 100,
+    "PointCount": 1,
+    "Date": "2026-01-02",
+    "DateTime": "2026-01-02T03:04:05+00:00",
+    "JSON": {},
+}
+
+
+def sample(kind: GraphQLInputType) -> Any:
+    """Some value of an input type: required fields only, each a plain valid value."""
+    if isinstance(kind, GraphQLNonNull):
+        return sample(kind.of_type)
+    if isinstance(kind, GraphQLList):
+        return [sample(kind.of_type)]
+    if isinstance(kind, GraphQLEnumType):
+        return next(iter(kind.values))
+    if isinstance(kind, GraphQLInputObjectType):
+        return {
+            name: sample(field.type)
+            for name, field in kind.fields.items()
+            if isinstance(field.type, GraphQLNonNull) and field.default_value is Undefined
+        }
+    assert isinstance(kind, GraphQLScalarType)
+    assert kind.name in SCALAR_VALUES, f"give the walk a value for scalar {kind.name}"
+    return SCALAR_VALUES[kind.name]
+
+
+def mutation_calls() -> list[tuple[str, str, dict[str, Any]]]:
+    """(name, document, variables) for every mutation of schema/admin.graphql."""
+    schema = admin_schema_file()
+    mutation = schema.mutation_type
+    assert isinstance(mutation, GraphQLObjectType)
+    calls = []
+    for name, field in mutation.fields.items():
+        params = ", ".join(f"${arg}: {spec.type}" for arg, spec in field.args.items())
+        args = ", ".join(f"{arg}: ${arg}" for arg in field.args)
+        head = f"mutation({params})" if params else "mutation"
+        call = f"{name}({args})" if args else name
+        document = f"{head} {{ {call} {{ __typename }} }}"
+        variables = {arg: sample(spec.type) for arg, spec in field.args.items()}
+        calls.append((name, document, variables))
+    return calls
+
+
+async def counts_by_action() -> dict[str, int]:
+    rows = await AuditEntry.all().values_list("action", flat=True)
+    found: dict[str, int] = {}
+    for action in rows:
+        found[str(action)] = found.get(str(action), 0) + 1
+    return found
+
+
+async def walk(client: httpx.AsyncClient, token: str) -> dict[str, tuple[Any, list[Any]]]:
+    """Call every staff mutation once; what each wrote to the log."""
+    written: dict[str, tuple[Any, list[Any]]] = {}
+    for name, document, variables in mutation_calls():
+        before = await AuditEntry.filter(action=name).count()
+        body = await gql(client, document, variables, token=token, path=ADMIN)
+        # The call ran (a refusal or an error is fine): no document-level error.
+        assert all(error.get("path") for error in body.get("errors", [])), (name, body)
+        rows = await AuditEntry.filter(action=name).order_by("at")
+        assert len(rows) == before + 1, f"{name} wrote {len(rows) - before} audit rows"
+        written[name] = (body, rows[before:])
+    return written
+
+
+async def table_counts() -> dict[str, int]:
+    counts = {}
+    for model in Tortoise.apps["models"].values():
+        if model._meta.db_table not in ("audit_entry", "refresh_token"):
+            counts[model._meta.db_table] = await model.all().count()
+    return counts
+
+
+async def test_every_staff_mutation_writes_one_audit_row(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    token = await staff_token(client, app.state.services, "all-roles", EVERY_ROLE)
+    staff = await StaffUser.get(username="all-roles")
+    written = await walk(client, token)
+    assert set(written) == {name for name, _, _ in mutation_calls()}
+    for name, (_body, rows) in written.items():
+        (row,) = rows
+        assert row.kind == "MUTATION"
+        assert row.outcome, name
+        if name not in ("staffLogin", "staffRefreshTokens", "staffLogout"):
+            assert (row.staff_id, row.staff_username) == (staff.id, "all-roles"), name
+            assert set(row.roles.split(",")) == set(EVERY_ROLE), name
+    # Secrets never reach the log.
+    assert "audit-walk" not in str(
+        written["staffLogin"][1][0].diff["arguments"]["input"]["password"]
+    )
+    assert written["createStaff"][1][0].diff["arguments"]["input"]["password"] == "[redacted]"
+
+
+async def test_an_auditor_changes_nothing(client: httpx.AsyncClient, app: Any) -> None:
+    services = app.state.services
+    await staff_token(client, services, "boss", ["admin"])
+    token = await staff_token(client, services, "audrey", ["auditor"])
+    before = await table_counts()
+    written = await walk(client, token)
+    for name, (body, (row,)) in written.items():
+        if name in OWN_ACCOUNT:
+            continue
+        assert row.outcome == "FORBIDDEN", (name, row.outcome)
+        result = (body.get("data") or {}).get(name)
+        if result is not None:
+            assert result["__typename"] == "ForbiddenError", name
+        else:
+            assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN", name
+    assert await table_counts() == before
+
+
+async def test_a_change_and_its_row_commit_together(client: httpx.AsyncClient, app: Any) -> None:
+    boss = await staff_token(client, app.state.services, "boss", ["admin"])
+    boss_id = (await StaffUser.get(username="boss")).id
+    create = """mutation($in: CreateStaffInput!) { createStaff(input: $in) {
+      ... on Staff { id } ... on Error { code } } }"""
+    variables = {"in": {"username": "ivy", "password": "secret-pass-9", "roles": ["operator"]}}
+    response = await client.post(
+        ADMIN,
+        json={"query": create, "variables": variables},
+        headers={"authorization": f"Bearer {boss}", "x-request-id": "req-audit-1"},
+    )
+    made = response.json()["data"]["createStaff"]
+    (row,) = await AuditEntry.filter(action="createStaff")
+    assert (row.staff_id, row.staff_username, row.roles) == (boss_id, "boss", "admin")
+    assert (row.target_kind, row.target_id, row.outcome) == ("Staff", made["id"], "OK")
+    assert (row.request_id, row.client_address) == ("req-audit-1", "127.0.0.1")
+    assert row.diff["arguments"] == {
+        "input": {"username": "ivy", "password": "[redacted]", "roles": ["operator"]}
+    }
+    assert row.diff["after"] == {"username": "ivy", "roles": ["operator"], "active": True}
+    assert "secret-pass-9" not in str(row.diff)
+
+    roles = """mutation($in: SetStaffRolesInput!) { setStaffRoles(input: $in) { __typename } }"""
+    await gql(
+        client,
+        roles,
+        {"in": {"staffId": made["id"], "roles": ["marketer"]}},
+        token=boss,
+        path=ADMIN,
+    )
+    (changed,) = await AuditEntry.filter(action="setStaffRoles")
+    assert changed.diff["before"]["roles"] == ["operator"]
+    assert changed.diff["after"]["roles"] == ["marketer"]
+
+    # A refused change leaves its row, with the code, and nothing else.
+    again = await gql(client, create, variables, token=boss, path=ADMIN)
+    assert again["data"]["createStaff"]["code"] == "USERNAME_TAKEN"
+    refused = await AuditEntry.filter(action="createStaff", outcome="USERNAME_TAKEN").count()
+    assert refused == 1
+    assert await StaffUser.filter(username="ivy").count() == 1
+
+
+def _info(services: Any, staff_id: uuid.UUID, roles: tuple[str, ...]) -> Any:
+    token = services.tokens.issue(staff_id, "staff", roles)
+    request = SimpleNamespace(headers={"authorization": f"Bearer {token}"}, client=None)
+    context = Context(request=request, services=services, audience="staff")  # type: ignore[arg-type]
+    return SimpleNamespace(context=context, field_name="tryOut")
+
+
+async def test_a_refused_or_failed_action_rolls_its_work_back(app: Any) -> None:
+    services = app.state.services
+    actor = await create_staff(services, username="actor", password="staff-pass-1", roles=["admin"])
+    info = _info(services, actor.id, ("admin",))
+    extension = Audited()
+
+    async def refused(source: Any, info: Any, **kwargs: Any) -> Any:
+        await StaffUser.create(
+            username="half-done", password_hash="x", roles="", created_at=datetime.now(UTC)
+        )
+        return ValidationError(code="INVALID_ROLE", message="no", field=None)
+
+    result = await extension.resolve_async(refused, None, info, staff_id="abc")
+    assert result.code == "INVALID_ROLE"
+    assert not await StaffUser.filter(username="half-done").exists()
+    (row,) = await AuditEntry.filter(action="tryOut")
+    assert (row.outcome, row.target_kind, row.target_id) == ("INVALID_ROLE", "Staff", "abc")
+
+    async def broken(source: Any, info: Any, **kwargs: Any) -> Any:
+        await StaffUser.create(
+            username="half-done", password_hash="x", roles="", created_at=datetime.now(UTC)
+        )
+        raise RuntimeError("bug")
+
+    with pytest.raises(RuntimeError):
+        await extension.resolve_async(broken, None, info)
+    assert not await StaffUser.filter(username="half-done").exists()
+    assert await AuditEntry.filter(action="tryOut", outcome="INTERNAL_ERROR").count() == 1
+
+    async def works(source: Any, info: Any, **kwargs: Any) -> Any:
+        return await StaffUser.create(
+            username="done", password_hash="x", roles="", created_at=datetime.now(UTC)
+        )
+
+    await extension.resolve_async(works, None, info)
+    assert await StaffUser.filter(username="done").exists()
+    assert await AuditEntry.filter(action="tryOut", outcome="OK").count() == 1
+
+
+async def test_staff_reads_of_personal_data_are_logged_and_auditors_query_the_log(
+    client: httpx.AsyncClient, app: Any, clock: Any
+) -> None:
+    services = app.state.services
+    operator = await staff_token(client, services, "olga", ["operator"])
+    auditor = await staff_token(client, services, "audrey", ["auditor"])
+    olga_id = str((await StaffUser.get(username="olga")).id)
+    member = await register(client)
+    member_id = (await gql(client, ME, token=member["accessToken"]))["data"]["me"]["id"]
+
+    forecast = "query($m: ID!) { memberTierForecast(memberId: $m) { memberId } }"
+    await gql(client, forecast, {"m": member_id}, token=operator, path=ADMIN)
+    adjust = """mutation($in: AdjustPointsInput!) { adjustPoints(input: $in) { __typename } }"""
+    await gql(
+        client,
+        adjust,
+        {"in": {"memberId": member_id, "delta": 50, "note": "goodwill"}},
+        token=operator,
+        path=ADMIN,
+    )
+
+    async def log(**variables: Any) -> Any:
+        body = await gql(client, LOG, variables, token=auditor, path=ADMIN)
+        assert "errors" not in body, body
+        return body["data"]["auditLog"]
+
+    about_member = await log(member=member_id)
+    nodes = [edge["node"] for edge in about_member["edges"]]
+    assert sorted((n["action"], n["kind"], n["outcome"]) for n in nodes) == [
+        ("adjustPoints", "MUTATION", "OK"),
+        ("memberTierForecast", "READ", "OK"),
+    ]
+    assert all(n["staffId"] == olga_id and n["memberId"] == member_id for n in nodes)
+    assert (await log(action="memberTierForecast"))["edges"][0]["node"]["targetId"] == member_id
+    by_olga = [edge["node"]["action"] for edge in (await log(staff=olga_id))["edges"]]
+    assert sorted(by_olga) == ["adjustPoints", "memberTierForecast", "staffLogin"]
+    page = await log(staff=olga_id, first=1)
+    assert page["pageInfo"]["hasNextPage"] is True
+    rest = await log(staff=olga_id, first=1, after=page["pageInfo"]["endCursor"])
+    assert rest["edges"][0]["node"]["id"] != page["edges"][0]["node"]["id"]
+    later = (clock.now() + timedelta(seconds=1)).isoformat()
+    assert (await log(staff=olga_id, **{"from": later}))["edges"] == []
+    assert len((await log(staff=olga_id, to=later))["edges"]) == 3
+    window = {"from": clock.now().isoformat(), "to": later}
+    assert len((await log(staff=olga_id, **window))["edges"]) == 3
+
+    refused = await gql(client, LOG, {}, token=operator, path=ADMIN)
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    bad = await gql(client, LOG, {"member": "nope"}, token=auditor, path=ADMIN)
+    assert bad["errors"][0]["extensions"]["code"] == "INVALID_ARGUMENT"
+
+
+async def test_the_log_refuses_update_and_delete(app: Any, settings: Any, backend: str) -> None:
+    row = await AuditEntry.create(at=datetime.now(UTC), kind="READ", action="probe", outcome="OK")
+    if backend == "postgres":
+        conn = await asyncpg.connect(settings.database_url)
+        try:
+            with pytest.raises(asyncpg.PostgresError, match="append-only"):
+                await conn.execute("UPDATE audit_entry SET outcome = 'EDITED'")
+            with pytest.raises(asyncpg.PostgresError, match="append-only"):
+                await conn.execute("DELETE FROM audit_entry")
+        finally:
+            await conn.close()
+    else:
+        connection = Tortoise.get_connection("default")
+        with pytest.raises(OperationalError, match="append-only"):
+            await connection.execute_query("UPDATE audit_entry SET outcome = 'EDITED'")
+        with pytest.raises(OperationalError, match="append-only"):
+            await connection.execute_query("DELETE FROM audit_entry")
+    kept = await AuditEntry.get(id=row.id)
+    assert kept.outcome == "OK"
+
+
+def test_the_walk_covers_the_committed_schema() -> None:
+    names = {name for name, _, _ in mutation_calls()}
+    assert {"createStaff", "adjustPoints", "staffLogin"} <= names
+    assert Path(ROOT / "schema" / "admin.graphql").exists()
