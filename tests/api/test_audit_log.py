@@ -340,3 +340,32 @@ def test_the_walk_covers_the_committed_schema() -> None:
     names = {name for name, _, _ in mutation_calls()}
     assert {"createStaff", "adjustPoints", "staffLogin"} <= names
     assert Path(ROOT / "schema" / "admin.graphql").exists()
+
+
+async def test_a_refused_refresh_still_revokes_its_family_and_is_logged(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    """Sessions are audited outside the audit transaction: the revocation a reused token
+    causes holds although the call itself is refused."""
+    await create_staff(
+        app.state.services, username="rita", password="staff-pass-1", roles=["operator"]
+    )
+    login = """mutation { staffLogin(input: {username: "rita", password: "staff-pass-1"}) {
+      ... on AuthTokens { refreshToken } } }"""
+    refresh = """mutation($t: String!) { staffRefreshTokens(input: {refreshToken: $t}) {
+      __typename ... on AuthTokens { refreshToken } ... on Error { code } } }"""
+    first = (await gql(client, login, path=ADMIN))["data"]["staffLogin"]["refreshToken"]
+    rotated = (await gql(client, refresh, {"t": first}, path=ADMIN))["data"]["staffRefreshTokens"]
+    reused = (await gql(client, refresh, {"t": first}, path=ADMIN))["data"]["staffRefreshTokens"]
+    assert reused["code"] == "REFRESH_TOKEN_REUSED"
+    after = await gql(client, refresh, {"t": rotated["refreshToken"]}, path=ADMIN)
+    assert after["data"]["staffRefreshTokens"]["code"] == "REFRESH_TOKEN_REVOKED"
+    rows = await AuditEntry.filter(action="staffRefreshTokens").order_by("at", "outcome")
+    assert sorted(r.outcome for r in rows) == [
+        "OK",
+        "REFRESH_TOKEN_REUSED",
+        "REFRESH_TOKEN_REVOKED",
+    ]
+    rita = await StaffUser.get(username="rita")
+    assert [r.staff_id for r in rows if r.outcome == "OK"] == [rita.id]
+    assert all(r.diff["arguments"]["input"]["refreshToken"] == "[redacted]" for r in rows)

@@ -7,12 +7,15 @@ its row commit together or not at all. When the result is an error value (refuse
 bad input) or the resolver raises, the work is rolled back and the row, with the error
 code as its outcome, is written on its own.
 
-Fields about the caller's own session (`own_account`) are not wrapped: a refused
-refresh token revokes its family, and that must hold although the call failed. Their
-row is written after them.
+Sign-in, refresh and sign-out (`unwrapped`) are not wrapped: a refused refresh token
+revokes its family, and that must hold although the call failed. Their row is written
+after them, on its own. The services the other staff mutations call do no work after
+their commit (no cache to drop, no task to send, no in-process memory to update): the
+outbox row is written inside the transaction and delivered once committed.
 
 An auditor changes nothing: a caller whose only role is auditor is refused every
-mutation but those about their own account, whatever roles the field declares.
+mutation but those about their own account (`open_to_auditors`: signing in and out,
+changing their own password), whatever roles the field declares.
 """
 
 from __future__ import annotations
@@ -84,8 +87,9 @@ def _target_from_result(entry: audit.Pending, result: Any) -> None:
 
 
 class Audited(FieldExtension):
-    def __init__(self, *, own_account: bool = False) -> None:
-        self.own_account = own_account
+    def __init__(self, *, wrapped: bool = True, open_to_auditors: bool = False) -> None:
+        self.wrapped = wrapped
+        self.open_to_auditors = open_to_auditors
         self._refuse_as_value = False
 
     def apply(self, field: StrawberryField) -> None:
@@ -97,7 +101,7 @@ class Audited(FieldExtension):
 
     def _auditor_refusal(self, entry: audit.Pending) -> Any:
         roles = set(entry.actor.roles)
-        if self.own_account or not roles or roles - {StaffRole.AUDITOR.value}:
+        if self.open_to_auditors or not roles or roles - {StaffRole.AUDITOR.value}:
             return None
         refusal = Forbidden(RequestErrorCode.FORBIDDEN, "An auditor changes nothing.")
         if self._refuse_as_value:
@@ -121,17 +125,17 @@ class Audited(FieldExtension):
         _target_from_arguments(entry, kwargs)
         with audit.running(entry):
             try:
-                if self.own_account:
-                    result = await next_(source, info, **kwargs)
-                else:
+                if self.wrapped:
                     result = await self._in_transaction(next_, source, info, entry, kwargs)
+                else:
+                    result = await next_(source, info, **kwargs)
             except _Refused as refused:
                 await audit.write(context.services, entry, _outcome_of(refused.result))
                 return refused.result
             except Exception as exc:
                 await audit.write(context.services, entry, _code_of(exc))
                 raise
-            if self.own_account:
+            if not self.wrapped:
                 _target_from_result(entry, result)
                 await audit.write(context.services, entry, _outcome_of(result))
             return result
@@ -156,11 +160,17 @@ class Audited(FieldExtension):
         return result
 
 
-def audit_every_field(mutation: type, *, own_account: Iterable[str] = ()) -> None:
+def audit_every_field(
+    mutation: type, *, unwrapped: Iterable[str] = (), open_to_auditors: Iterable[str] = ()
+) -> None:
     """Put `Audited` on every field of a Mutation type, outermost (after the Roles check,
-    so that a refusal is written down too). Fields named in `own_account` are not
-    wrapped in a transaction, and stay open to auditors."""
-    own = set(own_account)
+    so that a refusal is written down too). Fields named (by Python name) in
+    `unwrapped` run outside the audit transaction; those in `open_to_auditors` are not
+    refused to auditors."""
+    bare, open_ = set(unwrapped), set(open_to_auditors)
     for field in mutation.__strawberry_definition__.fields:  # type: ignore[attr-defined]
         if not any(isinstance(e, Audited) for e in field.extensions):
-            field.extensions.append(Audited(own_account=field.python_name in own))
+            name = field.python_name
+            field.extensions.append(
+                Audited(wrapped=name not in bare, open_to_auditors=name in open_)
+            )

@@ -49,6 +49,7 @@ from member_api.rewards.admin_gql import (
 from member_api.rewards.gql import QUANTITY_SCALAR, Quantity, RewardMutation, RewardQuery
 from member_api.staff.admin_gql import (
     OWN_ACCOUNT_MUTATIONS,
+    SESSION_MUTATIONS,
     StaffAdminMutation,
     StaffAdminQuery,
 )
@@ -164,7 +165,9 @@ class AdminMutation(
 
 
 # Every staff mutation writes its audit row, in its own transaction (member_api.audit).
-audit_every_field(AdminMutation, own_account=OWN_ACCOUNT_MUTATIONS)
+audit_every_field(
+    AdminMutation, unwrapped=SESSION_MUTATIONS, open_to_auditors=OWN_ACCOUNT_MUTATIONS
+)
 
 member_schema = _build(Query, Mutation)
 admin_schema = _build(AdminQuery, AdminMutation)

@@ -28,11 +28,10 @@ from member_api.staff import service
 from member_api.staff.domain import StaffRole
 from member_api.staff.models import StaffUser
 
-# Mutations about the caller's own session and password: open to every staff member,
-# auditors included, and committed as they go (a refused refresh still revokes).
-OWN_ACCOUNT_MUTATIONS = frozenset(
-    {"staff_login", "staff_refresh_tokens", "staff_logout", "change_my_password"}
-)
+# Sessions commit as they go: a refused refresh token still revokes its family.
+SESSION_MUTATIONS = frozenset({"staff_login", "staff_refresh_tokens", "staff_logout"})
+# About the caller's own account: open to every staff member, auditors included.
+OWN_ACCOUNT_MUTATIONS = SESSION_MUTATIONS | {"change_my_password"}
 
 
 @strawberry.type(description="A staff account.")
