@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import IO, Any
 
@@ -121,6 +123,47 @@ async def create_once(model: type[Model], **values: Any) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+logger = logging.getLogger(__name__)
+AfterCommit = Callable[[], Awaitable[object]]
+_after_commit: ContextVar[list[AfterCommit] | None] = ContextVar("after_commit", default=None)
+
+
+async def after_commit(action: AfterCommit) -> None:
+    """Run `action` once the transaction `deferring_until_commit` brackets has committed,
+    or at once outside one.
+
+    For work that must neither run before the rows it refers to are visible to others
+    nor at all if they roll back: sending a task (an in-process task would even run on
+    the open transaction's connection), dropping a cache entry."""
+    queue = _after_commit.get()
+    if queue is None:
+        await action()
+    else:
+        queue.append(action)
+
+
+@contextmanager
+def deferring_until_commit() -> Iterator[list[AfterCommit]]:
+    """Within the block, `after_commit` queues its actions in the list yielded; the
+    caller runs them (`run_after_commit`) once its transaction committed."""
+    queue: list[AfterCommit] = []
+    token = _after_commit.set(queue)
+    try:
+        yield queue
+    finally:
+        _after_commit.reset(token)
+
+
+async def run_after_commit(actions: list[AfterCommit]) -> None:
+    """The change is committed already: a failing action is logged, not raised (what it
+    would have done is left to the sweeps that catch up on it)."""
+    for action in actions:
+        try:
+            await action()
+        except Exception:
+            logger.exception("work after a commit failed")
 
 
 async def init_orm(database_url: str, *, global_fallback: bool = False) -> None:

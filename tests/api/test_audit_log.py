@@ -24,10 +24,12 @@ from graphql import (
     build_schema,
 )
 from tortoise import Tortoise
+from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.exceptions import OperationalError
 
 from member_api.audit.extension import Audited
 from member_api.audit.models import AuditEntry
+from member_api.db import after_commit
 from member_api.graphql.context import Context
 from member_api.graphql.errors import ValidationError
 from member_api.staff.models import StaffUser
@@ -261,6 +263,37 @@ async def test_a_refused_or_failed_action_rolls_its_work_back(app: Any) -> None:
     await extension.resolve_async(works, None, info)
     assert await StaffUser.filter(username="done").exists()
     assert await AuditEntry.filter(action="tryOut", outcome="OK").count() == 1
+
+
+async def test_work_after_a_commit_waits_for_the_audited_transaction(app: Any) -> None:
+    """A task sent "after commit" inside a staff mutation goes once the mutation and its
+    audit row are committed, outside the transaction, and never when it rolls back."""
+    services = app.state.services
+    actor = await create_staff(services, username="actor", password="staff-pass-1", roles=["admin"])
+    info = _info(services, actor.id, ("admin",))
+    sent: list[tuple[str, bool, int]] = []
+
+    async def send(what: str) -> None:
+        connection = Tortoise.get_connection("default")
+        inside = isinstance(connection, TransactionalDBClient)
+        rows = await AuditEntry.filter(action="tryOut", outcome="OK").count()
+        sent.append((what, inside, rows))
+
+    async def works(source: Any, info: Any, **kwargs: Any) -> Any:
+        await after_commit(lambda: send("retry"))
+        assert sent == []  # not yet: the transaction is open
+        return await StaffUser.create(
+            username="done", password_hash="x", roles="", created_at=datetime.now(UTC)
+        )
+
+    async def refused(source: Any, info: Any, **kwargs: Any) -> Any:
+        await after_commit(lambda: send("never"))
+        return ValidationError(code="INVALID_ROLE", message="no", field=None)
+
+    await Audited().resolve_async(refused, None, info)
+    await Audited().resolve_async(works, None, info)
+    # Outside the transaction, the audit row of the mutation already committed.
+    assert sent == [("retry", False, 1)]
 
 
 async def test_staff_reads_of_personal_data_are_logged_and_auditors_query_the_log(

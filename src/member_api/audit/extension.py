@@ -5,13 +5,16 @@ The resolver runs inside a transaction; services' own `in_transaction()` blocks 
 savepoints in it. On success the row is written in that transaction, so the change and
 its row commit together or not at all. When the result is an error value (refused,
 bad input) or the resolver raises, the work is rolled back and the row, with the error
-code as its outcome, is written on its own.
+code as its outcome, is written on its own. Work a service means to do after its
+commit goes through `member_api.db.after_commit`: it runs once this transaction has
+committed, and not at all when it rolls back.
 
 Sign-in, refresh and sign-out (`unwrapped`) are not wrapped: a refused refresh token
 revokes its family, and that must hold although the call failed. Their row is written
-after them, on its own. The services the other staff mutations call do no work after
-their commit (no cache to drop, no task to send, no in-process memory to update): the
-outbox row is written inside the transaction and delivered once committed.
+after them, on its own. Besides `retryJobRun`'s tasks (sent through `after_commit`),
+the services staff mutations call do no work after their commit: no cache entry to
+drop, no in-process memory to update; outbox rows are written inside the transaction
+and delivered once committed.
 
 An auditor changes nothing: a caller whose only role is auditor is refused every
 mutation but those about their own account (`open_to_auditors`: signing in and out,
@@ -30,6 +33,7 @@ from strawberry.types.field import StrawberryField
 from strawberry.types.union import StrawberryUnion
 from tortoise.transactions import in_transaction
 
+from member_api import db
 from member_api.audit import service as audit
 from member_api.audit.domain import OK, as_uuid, kind_of_id, plain
 from member_api.error_codes import RequestErrorCode
@@ -123,22 +127,26 @@ class Audited(FieldExtension):
         context = info.context
         entry = audit.begin(context, info.field_name, plain(kwargs, skip=_is_unset))
         _target_from_arguments(entry, kwargs)
-        with audit.running(entry):
+        with audit.running(entry), db.deferring_until_commit() as after_commit:
             try:
                 if self.wrapped:
                     result = await self._in_transaction(next_, source, info, entry, kwargs)
                 else:
                     result = await next_(source, info, **kwargs)
             except _Refused as refused:
+                after_commit.clear()
                 await audit.write(context.services, entry, _outcome_of(refused.result))
                 return refused.result
             except Exception as exc:
+                after_commit.clear()
                 await audit.write(context.services, entry, _code_of(exc))
                 raise
             if not self.wrapped:
                 _target_from_result(entry, result)
                 await audit.write(context.services, entry, _outcome_of(result))
-            return result
+        # Committed: now the work that waits for it (outside the transaction's context).
+        await db.run_after_commit(after_commit)
+        return result
 
     async def _in_transaction(
         self,

@@ -10,6 +10,7 @@ import strawberry
 from member_api.background import runs
 from member_api.background.models import JobChunk as JobChunkRow
 from member_api.background.models import JobRun as JobRunRow
+from member_api.db import after_commit
 from member_api.error_codes import JobErrorCode
 from member_api.errors import Conflict, NotFound
 from member_api.graphql.context import GqlInfo
@@ -109,7 +110,9 @@ class BackgroundAdminMutation:
                     f"Run {row.id} has no failed chunk, nor one waiting after a failure.",
                 )
             await runs.retry_failed(row.id)
-            await send_pending(row.id)
+            # Sent once the retry is committed (the audit log wraps staff mutations in a
+            # transaction): a worker must find the chunks pending.
+            await after_commit(lambda: send_pending(row.id))
             return await JobRunRow.get(id=row.id)
 
         return await outcome(retry(), run_of)
