@@ -103,6 +103,11 @@ class AuditAdminQuery:
         first: int = 20,
         after: str | None = None,
     ) -> AuditEntryConnection:
+        for name, moment in (("from", from_), ("to", to)):
+            if moment is not None and moment.tzinfo is None:
+                raise ClientError(
+                    RequestErrorCode.INVALID_ARGUMENT, f"`{name}` needs a time zone offset."
+                )
         if from_ is not None and to is not None and from_ >= to:
             raise ClientError(RequestErrorCode.INVALID_ARGUMENT, "`from` must be before `to`.")
         query = service.entries(
