@@ -408,3 +408,28 @@ async def test_a_refused_refresh_still_revokes_its_family_and_is_logged(
     rita = await StaffUser.get(username="rita")
     assert [r.staff_id for r in rows if r.outcome == "OK"] == [rita.id]
     assert all(r.diff["arguments"]["input"]["refreshToken"] == "[redacted]" for r in rows)
+
+
+async def test_member_search_and_the_member_360_write_a_read_row_per_member(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    advisor = await staff_token(client, app.state.services, "ada", ["advisor"])
+    first = await register(client, phone="13900000071")
+    await register(client, phone="13900000072")
+    member_id = (await gql(client, ME, token=first["accessToken"]))["data"]["me"]["id"]
+    search = """query($v: String!) { searchMembers(by: PHONE, value: $v) {
+      edges { node { id } } } }"""
+    found = await gql(client, search, {"v": "13900000071"}, token=advisor, path=ADMIN)
+    shown = {edge["node"]["id"] for edge in found["data"]["searchMembers"]["edges"]}
+    assert member_id in shown
+    view = "query($m: ID!) { member360(memberId: $m) { id } }"
+    await gql(client, view, {"m": member_id}, token=advisor, path=ADMIN)
+    await gql(client, view, {"m": str(uuid.uuid4())}, token=advisor, path=ADMIN)
+
+    reads = await AuditEntry.filter(kind="READ").order_by("at", "action")
+    by_action: dict[str, set[str]] = {}
+    for row in reads:
+        assert (row.staff_username, row.roles, row.target_kind) == ("ada", "advisor", "Member")
+        assert row.target_id == str(row.member_id)
+        by_action.setdefault(row.action, set()).add(str(row.member_id))
+    assert by_action == {"searchMembers": shown, "member360": {member_id}}

@@ -10,7 +10,7 @@ personal data call `record_read(info, action, member_id)`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -107,7 +107,13 @@ def note(
 
 async def write(services: Services, entry: Pending, outcome: str) -> AuditEntry:
     """Insert the row, in whatever transaction is open."""
-    return await AuditEntry.create(
+    row = _row(services, entry, outcome)
+    await row.save()
+    return row
+
+
+def _row(services: Services, entry: Pending, outcome: str) -> AuditEntry:
+    return AuditEntry(
         at=services.clock.now(),
         staff_id=entry.actor.staff_id,
         staff_username=entry.actor.username[:64],
@@ -140,18 +146,48 @@ async def record_read(
     showed) are kept as given, with secret-sounding names redacted."""
     context: AuditContext = getattr(info_or_context, "context", info_or_context)
     member = as_uuid(member_id) if member_id is not None else None
-    entry = Pending(
+    shown = target_id if target_id is not None else member
+    entry = _read(context, action, details, target_kind if shown is not None else "", shown)
+    entry.member_id = member
+    return await write(context.services, entry, OK)
+
+
+async def record_reads(
+    info_or_context: Any,
+    action: str,
+    member_ids: Iterable[uuid.UUID],
+    *,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """`record_read` for each member a list showed (a search's results): one row each,
+    inserted together."""
+    context: AuditContext = getattr(info_or_context, "context", info_or_context)
+    rows = []
+    for member_id in dict.fromkeys(member_ids):
+        entry = _read(context, action, details, "Member", member_id)
+        entry.member_id = member_id
+        rows.append(_row(context.services, entry, OK))
+    if rows:
+        await AuditEntry.bulk_create(rows)
+
+
+def _read(
+    context: AuditContext,
+    action: str,
+    details: dict[str, Any] | None,
+    target_kind: str,
+    target_id: object,
+) -> Pending:
+    return Pending(
         action=action,
         kind=AuditKind.READ,
         actor=context.audit_actor(),
         request_id=context.request_id or "",
         client_address=context.client_address or "",
         arguments=plain(details or {}),
-        target_kind=target_kind if (target_id is not None or member is not None) else "",
-        target_id=str(target_id if target_id is not None else (member or "")),
-        member_id=member,
+        target_kind=target_kind,
+        target_id=str(target_id) if target_id is not None else "",
     )
-    return await write(context.services, entry, OK)
 
 
 def entries(

@@ -14,6 +14,7 @@ from typing import Annotated
 import strawberry
 from tortoise.expressions import Q, Subquery
 
+from member_api.audit import service as audit
 from member_api.care import service
 from member_api.care.admin_types import (
     CareNote,
@@ -78,18 +79,20 @@ ITEMS = (*CARE, StaffRole.AUTHENTICATOR)
 ANY_PART = (*CARE, StaffRole.MODERATOR, StaffRole.AUTHENTICATOR)
 
 
-def _staff_read(info: GqlInfo, action: str, member_id: uuid.UUID) -> None:
-    """A staff member read a member's personal data. Every such read in this module
-    passes here, so the audit row for it is written in one place."""
+async def _staff_read(info: GqlInfo, action: str, member_ids: list[uuid.UUID]) -> None:
+    """A staff member read members' personal data. Every such read in this module
+    passes here: one audit row per member (its action the field's name), and a log line."""
     claims = info.context.claims()
-    logger.info(
-        "staff read: %s of member %s by staff %s (%s), request %s",
-        action,
-        member_id,
-        claims.subject_id if claims else None,
-        ",".join(claims.roles) if claims else "",
-        info.context.request_id,
-    )
+    for member_id in member_ids:
+        logger.info(
+            "staff read: %s of member %s by staff %s (%s), request %s",
+            action,
+            member_id,
+            claims.subject_id if claims else None,
+            ",".join(claims.roles) if claims else "",
+            info.context.request_id,
+        )
+    await audit.record_reads(info, info.field_name, member_ids)
 
 
 @strawberry.type(description="Everything the service holds about one member, part by part.")
@@ -300,8 +303,7 @@ class CareAdminQuery:
             query, first=first, after=after, time_field="joined_at"
         )
         rules = services.settings.tier_rules
-        for _, row in rows:
-            _staff_read(info, "member.search", row.id)
+        await _staff_read(info, "member.search", [row.id for _, row in rows])
         return MemberSummaryConnection(
             edges=[MemberSummaryEdge(cursor=c, node=MemberSummary.of(r, rules)) for c, r in rows],
             page_info=page,
@@ -321,7 +323,7 @@ class CareAdminQuery:
         row = await Member.get_or_none(id=member)
         if row is None:
             return None
-        _staff_read(info, "member.view", row.id)
+        await _staff_read(info, "member.view", [row.id])
         return Member360.of(row)
 
 

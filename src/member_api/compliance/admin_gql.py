@@ -158,10 +158,8 @@ class ComplianceAdminQuery:
         if state is not None:
             query = query.filter(state=state.value)
         connection = await aml_flags_page(query, first, after)
-        members = sorted({str(edge.node.member_id) for edge in connection.edges})
-        if members:
-            shown = {"state": state, "first": first, "after": after, "members": members}
-            await audit.record_read(info, "amlFlags", details=shown)
+        members = [edge.node.row.member_id for edge in connection.edges]
+        await audit.record_reads(info, "amlFlags", members, details={"state": state})
         return connection
 
     @strawberry.field(
