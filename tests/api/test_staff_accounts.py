@@ -231,7 +231,12 @@ async def test_staff_change_their_own_password_with_the_old_one(
     assert (await admin(client, CHANGE_MINE, weak, token))["code"] == "PASSWORD_TOO_SHORT"
     assert (await sign_in(client, "gail", "staff-pass-1"))["__typename"] == "AuthTokens"
 
+    # Wrong guesses count as failed sign-ins: past the limit even the right one waits.
+    for _ in range(app.state.services.settings.login_max_failures_per_phone):
+        assert (await admin(client, CHANGE_MINE, wrong, token))["code"] == "WRONG_PASSWORD"
     right = {"in": {"oldPassword": "staff-pass-1", "newPassword": "brand-new-pass"}}
+    assert (await admin(client, CHANGE_MINE, right, token))["code"] == "TOO_MANY_ATTEMPTS"
+    await app.state.services.login_throttle.reset("staff:gail")
     assert (await admin(client, CHANGE_MINE, right, token))["username"] == "gail"
     assert (await sign_in(client, "gail", "staff-pass-1"))["code"] == "INVALID_CREDENTIALS"
     assert (await sign_in(client, "gail", "brand-new-pass"))["__typename"] == "AuthTokens"

@@ -132,7 +132,15 @@ async def change_own_password(
     other devices sign in again."""
     check_password_policy(new_password)
     staff = await StaffUser.get_or_none(id=staff_id, is_active=True)
-    if staff is None or not await services.passwords.verify(staff.password_hash, old_password):
+    if staff is None:
+        raise NotAuthenticated(
+            StaffErrorCode.ACCOUNT_DEACTIVATED, "This staff account is deactivated."
+        )
+    # Wrong current passwords count as failed sign-ins: a token alone cannot guess it.
+    subject = "staff:" + staff.username
+    await services.login_throttle.check(subject, None)
+    if not await services.passwords.verify(staff.password_hash, old_password):
+        await services.login_throttle.record_failure(subject, None)
         raise InvalidInput(
             StaffErrorCode.WRONG_PASSWORD, "The current password is wrong.", field="oldPassword"
         )
