@@ -433,3 +433,29 @@ async def test_member_search_and_the_member_360_write_a_read_row_per_member(
         assert row.target_id == str(row.member_id)
         by_action.setdefault(row.action, set()).add(str(row.member_id))
     assert by_action == {"searchMembers": shown, "member360": {member_id}}
+
+
+async def test_aml_flag_reads_write_a_read_row_per_member(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    from member_api.compliance.models import AmlFlag
+
+    operator = await staff_token(client, app.state.services, "otto", ["operator"])
+    member = await register(client, phone="13900000081")
+    member_id = (await gql(client, ME, token=member["accessToken"]))["data"]["me"]["id"]
+    flag = await AmlFlag.create(
+        member_id=member_id,
+        kind="SINGLE_ORDER",
+        reference="order-1",
+        amount_fen=60_000_00,
+        raised_at=datetime.now(UTC),
+    )
+    listed = await gql(client, "{ amlFlags { edges { node { id } } } }", token=operator, path=ADMIN)
+    assert len(listed["data"]["amlFlags"]["edges"]) == 1
+    one = "query($id: ID!) { amlFlag(id: $id) { id } }"
+    assert (await gql(client, one, {"id": str(flag.id)}, token=operator, path=ADMIN))["data"]
+    rows = await AuditEntry.filter(kind="READ").order_by("action")
+    assert [(r.action, str(r.member_id), r.staff_username) for r in rows] == [
+        ("amlFlag", member_id, "otto"),
+        ("amlFlags", member_id, "otto"),
+    ]
