@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from member_api.audit.models import AuditEntry
 from tests.commerce_support import new_member
 from tests.rewards_support import ADMIN, create_reward, give_points, operator_token, redeem
 from tests.support import gql, sql_statements, staff_token
@@ -134,6 +135,13 @@ async def test_a_page_of_redemptions_loads_members_and_rewards_once(
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len([s for s in selects if 'FROM "member"' in s]) == 1, selects
     assert len([s for s in selects if 'FROM "reward"' in s]) == 1, selects
+    # Each member the page showed is a read of their personal data, logged in one insert.
+    inserts = [s for s in statements if 'INTO "audit_entry"' in s]
+    assert len(inserts) == 1, inserts
+    members = {e["node"]["member"]["id"] for e in body["data"]["redemptions"]["edges"]}
+    rows = await AuditEntry.filter(kind="READ", action="redemptions.member")
+    assert sorted(str(r.member_id) for r in rows) == sorted(members)
+    assert {r.staff_username for r in rows} == {"rewards-op"}
 
 
 async def test_bad_filters_are_typed_errors(client: httpx.AsyncClient, staff: str) -> None:

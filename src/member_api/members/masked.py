@@ -1,5 +1,6 @@
 """A member as staff tools show them beside a record: the id, the display name and the
-phone masked (138****0001), never the phone in full."""
+phone masked (138****0001), never the phone in full. Each member a staff query shows so
+is a read of their personal data, written to the audit log (one insert a request)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import uuid
 from typing import Any
 
 import strawberry
+from graphql import OperationType
 
+from member_api.audit import service as audit
 from member_api.graphql.context import GqlInfo
 from member_api.members.models import Member
 
@@ -27,9 +30,19 @@ class MaskedMember:
         )
 
 
+def _root_field(info: GqlInfo) -> str:
+    path = info.path
+    while path.prev is not None:
+        path = path.prev
+    return str(path.key)
+
+
 def _loader(info: GqlInfo) -> Any:
     async def load(ids: list[uuid.UUID]) -> list[Member | None]:
         rows = {m.id: m for m in await Member.filter(id__in=ids)}
+        if rows and info.operation.operation is not OperationType.MUTATION:
+            # A mutation's own audit row covers what its answer shows.
+            await audit.record_reads(info, f"{_root_field(info)}.member", list(rows))
         return [rows.get(i) for i in ids]
 
     return info.context.loader("masked-members", load)
