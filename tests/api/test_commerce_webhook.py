@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
 
+from member_api.business_calendar import business_date
 from member_api.clock import FrozenClock
 from member_api.commerce.domain import CommerceEventIn, EventType
-from member_api.commerce.models import CommerceEvent, MemberOrder
+from member_api.commerce.models import CommerceEvent, ItemInteraction, MemberOrder, OrderLine
 from member_api.commerce.service import apply_event
 from member_api.compliance.models import AmlFlag
 from member_api.errors import InvalidInput
+from member_api.members.models import Member
 from tests.commerce_support import days_ago, new_member, paid, refunded, send_event
 
 
@@ -245,3 +248,71 @@ async def test_an_order_event_without_its_order_or_amount_is_refused(
         await apply_event(app.state.services, event, source="test")
     assert (refused.value.code, refused.value.field) == ("MISSING_FIELD", field)
     assert await CommerceEvent.all().count() == 0
+
+
+async def test_an_order_with_lines_keeps_them_and_one_without_stays_valid(
+    client: httpx.AsyncClient, clock: FrozenClock, member_id: str
+) -> None:
+    lines = [
+        {"brand": "Hermès", "category": "bags", "amountFen": 80_000},
+        {"brand": "Cartier", "category": "jewellery", "amountFen": 20_000},
+    ]
+    with_lines = paid(member_id, 1_000, at=days_ago(clock, 1), order_id="o-lines", lines=lines)
+    without = paid(member_id, 500, at=days_ago(clock, 1), order_id="o-plain")
+    for event in (with_lines, without, with_lines):
+        assert (await send_event(client, clock, event)).status_code == 200
+    order = await MemberOrder.get(order_id="o-lines")
+    kept = await OrderLine.filter(order_id=order.id).order_by("position")
+    assert [(line.brand, line.category, line.amount_fen) for line in kept] == [
+        ("Hermès", "bags", 80_000),
+        ("Cartier", "jewellery", 20_000),
+    ]
+    assert await OrderLine.all().count() == 2  # the replay added nothing
+    assert await MemberOrder.filter(order_id="o-plain").exists()
+
+
+async def test_bad_lines_are_refused_and_change_nothing(
+    client: httpx.AsyncClient, clock: FrozenClock, member_id: str
+) -> None:
+    over = [{"brand": "Hermès", "category": "bags", "amountFen": 100_001}]
+    response = await send_event(
+        client, clock, paid(member_id, 1_000, at=days_ago(clock, 1), lines=over)
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "INVALID_LINES"
+    assert await CommerceEvent.all().count() == 0
+    assert await MemberOrder.all().count() == 0
+    assert await OrderLine.all().count() == 0
+
+
+def interaction(member_id: str, kind: str, at: datetime, **values: Any) -> dict[str, Any]:
+    return {
+        "eventId": values.pop("eventId", f"evt-{uuid.uuid4().hex}"),
+        "type": kind,
+        "occurredAt": at.isoformat(),
+        "memberId": member_id,
+        "itemId": "item-42",
+        "brand": "Chanel",
+        "category": "bags",
+        **values,
+    }
+
+
+async def test_favourites_and_views_are_kept_once_each_and_touch_no_tier(
+    client: httpx.AsyncClient, clock: FrozenClock, member_id: str
+) -> None:
+    at = days_ago(clock, 1)
+    day = business_date(at).isoformat()
+    favourite = interaction(member_id, "item.favourited", at, eventId="evt-fav")
+    views = interaction(member_id, "item.viewed", at, eventId="evt-views", count=7, day=day)
+    facts_before = (await Member.get(id=member_id)).facts_version
+    for event in (favourite, views, views, favourite):
+        assert (await send_event(client, clock, event)).status_code == 200
+    kept = await ItemInteraction.all().order_by("kind").values_list("kind", "item_id", "count")
+    assert kept == [("FAVOURITE", "item-42", 1), ("VIEW", "item-42", 7)]
+    assert (await Member.get(id=member_id)).facts_version == facts_before
+    bad = interaction(member_id, "item.viewed", at, count=0, day=day)
+    response = await send_event(client, clock, bad)
+    assert (response.status_code, response.json()["error"]["code"]) == (422, "INVALID_FIELD")
+    assert await ItemInteraction.all().count() == 2
+    assert await CommerceEvent.all().count() == 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,8 @@ from member_api.commerce.domain import (
     MAX_ID_LENGTH,
     SIGNATURE_TOLERANCE_SECONDS,
     EventType,
+    Interaction,
+    OrderLine,
     parse_event,
     sign,
     verify_signature,
@@ -173,8 +175,112 @@ def test_an_unknown_event_type_is_refused(kind: object) -> None:
 
 @pytest.mark.parametrize("kind", list(EventType))
 def test_every_event_type_is_understood(kind: EventType) -> None:
-    event = parse_event(payload(type=kind.value, consignmentId="c-1"), now=NOW)
+    item = {"itemId": "i-1", "brand": "Hermès", "category": "bags", "count": 3}
+    event = parse_event(
+        payload(type=kind.value, consignmentId="c-1", day="2026-11-22", **item), now=NOW
+    )
     assert event.type is kind
+
+
+# Order lines and item interactions
+
+
+LINES = [
+    {"brand": " Hermès ", "category": "bags", "amountFen": 100_000},
+    {"brand": "Cartier", "category": "jewellery  watches", "amountFen": 23_400},
+]
+
+
+def test_an_order_may_carry_its_lines_and_an_old_one_none() -> None:
+    event = parse_event(payload(lines=LINES), now=NOW)
+    assert event.lines == (
+        OrderLine("Hermès", "bags", 100_000),
+        OrderLine("Cartier", "jewellery watches", 23_400),
+    )
+    assert parse_event(payload(), now=NOW).lines == ()
+
+
+def test_lines_may_leave_part_of_the_amount_out_but_never_exceed_it() -> None:
+    assert parse_event(payload(lines=LINES[:1]), now=NOW).lines[0].amount_fen == 100_000
+    over = [*LINES, {"brand": "Gucci", "category": "shoes", "amountFen": 1}]
+    error = refused(payload(lines=over))
+    assert (error.code, error.field) == ("INVALID_LINES", "lines")
+
+
+@pytest.mark.parametrize(
+    ("lines", "field"),
+    [
+        ([], "lines"),
+        ({"brand": "x"}, "lines"),
+        ([LINES[0]] * 101, "lines"),
+        (["Hermès"], "lines[0]"),
+        ([{**LINES[0], "amountFen": 0}], "lines[0].amountFen"),
+        ([{**LINES[0], "amountFen": True}], "lines[0].amountFen"),
+        ([{**LINES[0], "amountFen": "100"}], "lines[0].amountFen"),
+        ([LINES[0], {**LINES[1], "brand": "  "}], "lines[1].brand"),
+        ([{**LINES[0], "category": "x" * 81}], "lines[0].category"),
+        ([{**LINES[0], "category": None}], "lines[0].category"),
+    ],
+)
+def test_a_bad_line_is_refused_naming_it(lines: object, field: str) -> None:
+    error = refused(payload(lines=lines))
+    assert error.field == field
+    assert error.code in ("INVALID_LINES", "INVALID_FIELD")
+
+
+def test_only_a_paid_order_has_lines() -> None:
+    error = refused(payload(type="order.refunded", lines=LINES))
+    assert (error.code, error.field) == ("INVALID_LINES", "lines")
+
+
+def viewed(**values: object) -> dict[str, object]:
+    fields = {"itemId": "i-1", "brand": "Chanel", "category": "bags", "count": 4}
+    fields["day"] = "2026-11-23"
+    return payload(type="item.viewed", orderId=..., amountFen=..., **{**fields, **values})
+
+
+def test_a_days_views_of_an_item_are_one_event() -> None:
+    event = parse_event(viewed(), now=NOW)
+    assert event.interaction == Interaction("i-1", "Chanel", "bags", 4, date(2026, 11, 23))
+    assert event.amount_fen is None
+
+
+def test_a_favourite_counts_once_on_the_business_day_it_happened() -> None:
+    late = datetime(2026, 11, 22, 17, 30, tzinfo=UTC)  # 01:30 on the 23rd in Shanghai
+    event = parse_event(
+        payload(
+            type="item.favourited",
+            orderId=...,
+            occurredAt=late.isoformat(),
+            itemId="i-9",
+            brand="Rolex",
+            category="watches",
+        ),
+        now=NOW,
+    )
+    assert event.interaction == Interaction("i-9", "Rolex", "watches", 1, date(2026, 11, 23))
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"itemId": ...}, "itemId"),
+        ({"brand": ...}, "brand"),
+        ({"category": ""}, "category"),
+        ({"count": 0}, "count"),
+        ({"count": 10_001}, "count"),
+        ({"count": 2.5}, "count"),
+        ({"count": ...}, "count"),
+        ({"day": ...}, "day"),
+        ({"day": "23/11/2026"}, "day"),
+        ({"day": "2026-11-24"}, "day"),  # after the day of occurredAt
+    ],
+)
+def test_a_bad_view_batch_is_refused_naming_the_field(
+    change: dict[str, object], field: str
+) -> None:
+    error = refused(viewed(**change))
+    assert error.field == field
 
 
 # Ids

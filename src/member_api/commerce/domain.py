@@ -5,10 +5,11 @@ from __future__ import annotations
 import hmac
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from member_api.clock import BUSINESS_ZONE
 from member_api.error_codes import CommerceErrorCode
 from member_api.errors import InvalidInput, NotAuthenticated
 from member_api.signatures import sign as sign  # the scheme, shared with the outbox
@@ -24,6 +25,16 @@ class EventType(StrEnum):
     ORDER_REFUNDED = "order.refunded"
     CONSIGNMENT_COMPLETED = "consignment.completed"
     AUTHENTICATION_COMPLETED = "authentication.completed"
+    # What members look at and keep, reported by the shop: one favourite, or a day's
+    # views of one item in a batch.
+    ITEM_FAVOURITED = "item.favourited"
+    ITEM_VIEWED = "item.viewed"
+
+
+INTERACTIONS = {EventType.ITEM_FAVOURITED, EventType.ITEM_VIEWED}
+MAX_LINES = 100
+MAX_NAME_LENGTH = 80
+MAX_VIEWS = 10_000
 
 
 # Which reference each type must carry, and whether it carries an amount.
@@ -41,6 +52,122 @@ class CommerceEventIn:
     order_id: str | None = None
     consignment_id: str | None = None
     item_public_id: str | None = None
+    # order.paid: what the order held, when the shop says (older events carry none).
+    lines: tuple[OrderLine, ...] = ()
+    # item.favourited and item.viewed.
+    interaction: Interaction | None = None
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    brand: str
+    category: str
+    amount_fen: int
+
+
+@dataclass(frozen=True)
+class Interaction:
+    item_id: str
+    brand: str
+    category: str
+    count: int
+    day: date
+
+
+def _name(value: object, field: str) -> str:
+    """A brand or category: trimmed text, compared without regard to case."""
+    if not isinstance(value, str) or not value.strip() or len(value.strip()) > MAX_NAME_LENGTH:
+        raise InvalidInput(
+            CommerceErrorCode.INVALID_FIELD,
+            f"{field} must be a string of 1..{MAX_NAME_LENGTH} characters.",
+            field=field,
+        )
+    return " ".join(value.split())
+
+
+def _lines(value: object, amount_fen: int | None) -> tuple[OrderLine, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_LINES:
+        raise InvalidInput(
+            CommerceErrorCode.INVALID_LINES,
+            f"lines must be a list of 1..{MAX_LINES} lines.",
+            field="lines",
+        )
+    lines = []
+    for n, raw in enumerate(value):
+        where = f"lines[{n}]"
+        if not isinstance(raw, dict):
+            raise InvalidInput(
+                CommerceErrorCode.INVALID_LINES, f"{where} must be an object.", field=where
+            )
+        amount = raw.get("amountFen")
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+            raise InvalidInput(
+                CommerceErrorCode.INVALID_LINES,
+                f"{where}.amountFen must be a positive integer.",
+                field=f"{where}.amountFen",
+            )
+        lines.append(
+            OrderLine(
+                brand=_name(raw.get("brand"), f"{where}.brand"),
+                category=_name(raw.get("category"), f"{where}.category"),
+                amount_fen=amount,
+            )
+        )
+    if amount_fen is not None and sum(line.amount_fen for line in lines) > amount_fen:
+        raise InvalidInput(
+            CommerceErrorCode.INVALID_LINES,
+            "The lines add up to more than the order's amountFen.",
+            field="lines",
+        )
+    return tuple(lines)
+
+
+def _interaction(payload: dict[str, Any], event_type: EventType, occurred: datetime) -> Interaction:
+    item_id = _required(payload, "itemId")
+    count = 1
+    day = occurred.astimezone(BUSINESS_ZONE).date()
+    if event_type is EventType.ITEM_VIEWED:
+        raw_count = payload.get("count")
+        if isinstance(raw_count, bool) or not isinstance(raw_count, int):
+            raise InvalidInput(
+                CommerceErrorCode.INVALID_FIELD, "count must be an integer.", field="count"
+            )
+        if not 1 <= raw_count <= MAX_VIEWS:
+            raise InvalidInput(
+                CommerceErrorCode.INVALID_FIELD,
+                f"count must be 1 to {MAX_VIEWS} views.",
+                field="count",
+            )
+        count = raw_count
+        raw_day = payload.get("day")
+        try:
+            day = date.fromisoformat(str(raw_day))
+        except ValueError as exc:
+            raise InvalidInput(
+                CommerceErrorCode.INVALID_FIELD, "day must be a date (2026-11-30).", field="day"
+            ) from exc
+        if raw_day is None or day > occurred.astimezone(BUSINESS_ZONE).date():
+            raise InvalidInput(
+                CommerceErrorCode.INVALID_FIELD,
+                "day is the business day of the views, at most that of occurredAt.",
+                field="day",
+            )
+    return Interaction(
+        item_id=item_id,
+        brand=_name(payload.get("brand"), "brand"),
+        category=_name(payload.get("category"), "category"),
+        count=count,
+        day=day,
+    )
+
+
+def _required(payload: dict[str, Any], name: str) -> str:
+    value = _text(payload, name, required=True)
+    if value is None:  # _text refuses a missing required field already
+        raise InvalidInput(CommerceErrorCode.MISSING_FIELD, f"{name} is required.", field=name)
+    return value
 
 
 def verify_signature(
@@ -152,13 +279,17 @@ def parse_event(payload: object, *, now: datetime) -> CommerceEventIn:
         raise InvalidInput(
             CommerceErrorCode.UNKNOWN_EVENT_TYPE, f"Unknown event type {raw_type!r}.", field="type"
         ) from exc
-    event_id = _text(payload, "eventId", required=True)
-    assert event_id is not None
+    event_id = _required(payload, "eventId")
     amount = _amount(payload.get("amountFen"), event_type)
+    occurred_at = _occurred_at(payload.get("occurredAt"), now)
+    if "lines" in payload and event_type is not EventType.ORDER_PAID:
+        raise InvalidInput(
+            CommerceErrorCode.INVALID_LINES, "Only an order.paid event has lines.", field="lines"
+        )
     return CommerceEventIn(
         event_id=event_id,
         type=event_type,
-        occurred_at=_occurred_at(payload.get("occurredAt"), now),
+        occurred_at=occurred_at,
         member_id=_member_id(payload.get("memberId")),
         amount_fen=amount,
         order_id=_text(payload, "orderId", required=event_type in _NEEDS_ORDER),
@@ -166,4 +297,8 @@ def parse_event(payload: object, *, now: datetime) -> CommerceEventIn:
             payload, "consignmentId", required=event_type is EventType.CONSIGNMENT_COMPLETED
         ),
         item_public_id=_text(payload, "itemPublicId", required=False),
+        lines=_lines(payload.get("lines"), amount),
+        interaction=(
+            _interaction(payload, event_type, occurred_at) if event_type in INTERACTIONS else None
+        ),
     )

@@ -58,3 +58,45 @@ class MemberOrder(Model):
                 name="member_order_refund_within_paid",
             ),
         )
+
+
+class OrderLine(Model):
+    """What a paid order held, by brand and category, as the shop reported it."""
+
+    id = fields.BigIntField(primary_key=True)
+    order: fields.ForeignKeyRelation[MemberOrder] = fields.ForeignKeyField(
+        "models.MemberOrder", related_name="lines", on_delete=fields.CASCADE
+    )
+    order_id: int
+    position = fields.IntField()
+    brand = fields.CharField(max_length=80)
+    category = fields.CharField(max_length=80)
+    amount_fen = fields.BigIntField()
+
+    class Meta:
+        table = "order_line"
+        constraints = (CheckConstraint(check="amount_fen > 0", name="order_line_amount_positive"),)
+
+
+class ItemInteraction(Model):
+    """A favourite, or a day of views of one item, by one member (one per event)."""
+
+    id = fields.BigIntField(primary_key=True)
+    event: fields.ForeignKeyRelation[CommerceEvent] = fields.ForeignKeyField(
+        "models.CommerceEvent", related_name="interactions", on_delete=fields.CASCADE
+    )
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="item_interactions", on_delete=fields.CASCADE
+    )
+    member_id: uuid.UUID
+    kind = fields.CharField(max_length=12)  # FAVOURITE or VIEW
+    item_id = fields.CharField(max_length=128)
+    brand = fields.CharField(max_length=80)
+    category = fields.CharField(max_length=80)
+    count = fields.IntField()
+    day = fields.DateField()
+
+    class Meta:
+        table = "item_interaction"
+        indexes = (("member_id", "day"),)
+        constraints = (CheckConstraint(check="count > 0", name="item_interaction_count_positive"),)

@@ -12,8 +12,8 @@ from tortoise.transactions import in_transaction
 from member_api.badges import service as badges
 from member_api.badges.domain import Counter
 from member_api.business_calendar import business_date
-from member_api.commerce.domain import CommerceEventIn, EventType
-from member_api.commerce.models import CommerceEvent, MemberOrder
+from member_api.commerce.domain import INTERACTIONS, CommerceEventIn, EventType
+from member_api.commerce.models import CommerceEvent, ItemInteraction, MemberOrder, OrderLine
 from member_api.compliance.service import check_paid_order
 from member_api.error_codes import CommerceErrorCode
 from member_api.errors import Conflict, InvalidInput, NotFound
@@ -41,7 +41,7 @@ async def apply_event(services: Services, event: CommerceEventIn, *, source: str
             member = await tiers.lock_member(event.member_id)
             if await CommerceEvent.filter(event_id=event.event_id).exists():
                 return "duplicate"  # a concurrent copy committed while we waited
-            await CommerceEvent.create(
+            row = await CommerceEvent.create(
                 event_id=event.event_id,
                 type=event.type.value,
                 member_id=member.id,
@@ -53,6 +53,11 @@ async def apply_event(services: Services, event: CommerceEventIn, *, source: str
                 received_at=services.clock.now(),
                 source=source,
             )
+            if event.type in INTERACTIONS:
+                # Read by the member's affinities; no tier rule looks at them.
+                await _interaction(row, event)
+                logger.info("commerce event %s (%s) applied", event.event_id, event.type.value)
+                return "applied"
             if event.type is EventType.ORDER_PAID:
                 await _order_paid(services, member, event, *_order_and_amount(event))
             elif event.type is EventType.ORDER_REFUNDED:
@@ -99,6 +104,24 @@ async def apply_event(services: Services, event: CommerceEventIn, *, source: str
     return "applied"
 
 
+async def _interaction(row: CommerceEvent, event: CommerceEventIn) -> None:
+    seen = event.interaction
+    if seen is None:
+        raise InvalidInput(
+            CommerceErrorCode.MISSING_FIELD, f"A {event.type.value} event needs itemId."
+        )
+    await ItemInteraction.create(
+        event_id=row.id,
+        member_id=event.member_id,
+        kind="FAVOURITE" if event.type is EventType.ITEM_FAVOURITED else "VIEW",
+        item_id=seen.item_id,
+        brand=seen.brand,
+        category=seen.category,
+        count=seen.count,
+        day=seen.day,
+    )
+
+
 def _order_and_amount(event: CommerceEventIn) -> tuple[str, int]:
     """The order id and amount an order event cannot do without."""
     if event.order_id is None:
@@ -134,6 +157,19 @@ async def _order_paid(
         paid_at=event.occurred_at,
         paid_on=paid_on,
     )
+    if event.lines:
+        await OrderLine.bulk_create(
+            [
+                OrderLine(
+                    order_id=order.id,
+                    position=n,
+                    brand=line.brand,
+                    category=line.category,
+                    amount_fen=line.amount_fen,
+                )
+                for n, line in enumerate(event.lines)
+            ]
+        )
     await mark_active(member.id, paid_on)
     await check_paid_order(services, order)
     # Points at the rate of the tier the member had when paying.
