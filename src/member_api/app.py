@@ -28,6 +28,7 @@ from member_api.graphql import graphiql
 from member_api.graphql.schema import schemas
 from member_api.graphql.view import GraphQLEndpoint
 from member_api.logs import install_request_id_factory, reset_request_id, set_request_id
+from member_api.privacy import http as privacy_http
 from member_api.provenance import http as provenance_http
 from member_api.services import Services, build_services, load_persisted_queries
 from member_api.settings import Settings
@@ -70,6 +71,7 @@ _ROUTE_GROUPS = (
     ("/graphiql/", "/graphiql/static"),
     ("/p/", "/p/{public_id}"),
     ("/provenance/", "/provenance"),
+    ("/privacy/", "/privacy/exports"),
     ("/hooks/", "/hooks/commerce"),
     ("/metrics", "/metrics"),
     ("/healthz", "/healthz"),
@@ -226,6 +228,7 @@ def create_app(
         Route("/provenance/checkpoint", provenance_http.checkpoint, methods=["GET"]),
         Route("/provenance/key", provenance_http.verifier_key, methods=["GET"]),
         Route("/provenance/consistency", provenance_http.consistency, methods=["GET"]),
+        Route("/privacy/exports/{export_id}", privacy_http.download_export, methods=["GET"]),
         Route("/metrics", metrics_page, methods=["GET"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),

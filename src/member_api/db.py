@@ -43,6 +43,7 @@ MODEL_MODULES = [
     "member_api.outbox.models",
     "member_api.care.models",
     "member_api.audit.models",
+    "member_api.privacy.models",
 ]
 MIGRATIONS_MODULE = "migrations"
 POOL_SIZE = 20

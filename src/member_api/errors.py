@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from member_api.error_codes import ErrorCode
 
 
@@ -23,6 +25,18 @@ class InvalidInput(DomainError):
 
 class NotAuthenticated(DomainError):
     kind = "authentication"
+
+
+class AccountDeletionPending(NotAuthenticated):
+    """Sign-in to an account waiting for erasure: refused, with the date and a token that
+    can only cancel the deletion."""
+
+    def __init__(
+        self, code: ErrorCode, message: str, *, erases_at: datetime, cancel_token: str
+    ) -> None:
+        super().__init__(code, message)
+        self.erases_at = erases_at
+        self.cancel_token = cancel_token
 
 
 class Forbidden(DomainError):

@@ -20,6 +20,7 @@ from member_api.error_codes import JobErrorCode
 from member_api.errors import InvalidInput
 from member_api.notifications.models import Notification
 from member_api.points import jobs as points_jobs
+from member_api.privacy.erasure import erase_accounts
 from member_api.services import Services, open_services
 from member_api.settings import Settings
 from member_api.tiers import domain as tiers_domain
@@ -43,6 +44,7 @@ JOBS: dict[str, Job] = {
     "downgrade-warnings": tier_jobs.downgrade_warnings,
     "expire-points": points_jobs.points_expiry,
     "weekly-quiz": community_jobs.weekly_quiz,
+    "erase-accounts": erase_accounts,
 }
 
 

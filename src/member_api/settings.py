@@ -119,6 +119,7 @@ DEFAULT_SCHEDULES = {
     "downgrade-warnings": "15 0 * * *",
     "tier-review": "30 0 1 1,4,7,10 *",
     "weekly-quiz": "10 0 * * 1",
+    "erase-accounts": "20 0 * * *",
 }
 
 
@@ -141,6 +142,14 @@ def _schedules(value: str | None) -> tuple[tuple[str, str], ...]:
                 raise SettingsError(f"JOB_SCHEDULES: {job}'s cron line needs five fields")
             schedules[job] = line
     return tuple((job, line) for job, line in schedules.items() if line)
+
+
+def _policy_version(value: str | None) -> str:
+    """PRIVACY_POLICY_VERSION: a short label of the policy text in force, e.g. 2026-01."""
+    version = (value or "2026-01").strip()
+    if not version or len(version) > 20 or not version.isprintable():
+        raise SettingsError("PRIVACY_POLICY_VERSION must be 1-20 printable characters")
+    return version
 
 
 def _proxies(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -359,6 +368,13 @@ class Settings:
     aml_single_order_above_fen: int = 5_000_000
     aml_monthly_total_above_fen: int = 20_000_000
 
+    # Data protection: the privacy policy text in force (consents are given to a version),
+    # the cooling-off period before a deleted account is erased, and how long the link to
+    # a data export works.
+    privacy_policy_version: str = "2026-01"
+    account_erasure_days: int = 15
+    data_export_link_ttl_seconds: int = 24 * 3600
+
     # The outbox: retries, and each channel's gateway (an empty URL turns it off).
     outbox_max_attempts: int = 8
     outbox_backoff_base_seconds: float = 30.0
@@ -524,6 +540,9 @@ class Settings:
             carbon_credits_per_consignment=_int(env, "CARBON_CREDITS_PER_CONSIGNMENT", 10),
             aml_single_order_above_fen=_int(env, "AML_SINGLE_ORDER_ABOVE_FEN", 5_000_000),
             aml_monthly_total_above_fen=_int(env, "AML_MONTHLY_TOTAL_ABOVE_FEN", 20_000_000),
+            privacy_policy_version=_policy_version(env.get("PRIVACY_POLICY_VERSION")),
+            account_erasure_days=_int(env, "ACCOUNT_ERASURE_DAYS", 15),
+            data_export_link_ttl_seconds=_int(env, "DATA_EXPORT_LINK_TTL_SECONDS", 24 * 3600),
             **_outbox_settings(env),
             **kwargs,  # type: ignore[arg-type]
         )

@@ -6,14 +6,6 @@ A test fails when a listed operation starts to validate, so it cannot go stale.
 
 PENDING: frozenset[str] = frozenset(
     {
-        # privacy.graphql: consents, birthday, data export, account deletion
-        "MyConsents",
-        "SetConsent",
-        "SetBirthday",
-        "RequestDataExport",
-        "MyDataExports",
-        "RequestAccountDeletion",
-        "CancelAccountDeletion",
         # foryou.graphql: recommendations, the paid membership, marking a notification read
         "ForYou",
         "MyMembership",

@@ -175,12 +175,24 @@ def database_before_0013(backend: str, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
+async def insert_old_member(referral_code: str, at: datetime) -> uuid.UUID:
+    """A member row as an older schema holds it: the model has columns added since, so
+    its `create` would write columns the table does not have yet."""
+    member_id = uuid.uuid4()
+    stamp = at.isoformat(sep=" ")
+    await connections.get("default").execute_script(
+        "INSERT INTO member (id, display_name, referral_code, joined_at, updated_at, tier, "
+        f"facts_version) VALUES ('{member_id}', 'm', '{referral_code}', '{stamp}', "
+        f"'{stamp}', 'NEW', 0)"
+    )
+    return member_id
+
+
 async def test_0013_gives_old_carbon_credits_their_cause(database_before_0013: str) -> None:
     """Carbon credits written as SPEND become CARBON_CREDIT; purchase points stay SPEND,
     and a cause credited again under the new reason is not doubled by the rename."""
     from datetime import UTC, datetime
 
-    from member_api.members.models import Member
     from member_api.points.models import LedgerAccount, LedgerEntry
 
     url = database_before_0013
@@ -191,11 +203,9 @@ async def test_0013_gives_old_carbon_credits_their_cause(database_before_0013: s
         )
         assert [row["name"] for row in applied][-1] == "0012_weekly_quiz"
         now = datetime(2026, 1, 5, tzinfo=UTC)
-        member = await Member.create(
-            display_name="Lin", referral_code="OLDCARBN", joined_at=now, updated_at=now
-        )
-        points = await LedgerAccount.create(member=member, currency="POINTS")
-        carbon = await LedgerAccount.create(member=member, currency="CARBON")
+        member_id = await insert_old_member("OLDCARBN", now)
+        points = await LedgerAccount.create(member_id=member_id, currency="POINTS")
+        carbon = await LedgerAccount.create(member_id=member_id, currency="CARBON")
         for account, delta, reason, reference in [
             (points, 120, "SPEND", "order-1"),
             (carbon, 10, "SPEND", "consignment-1"),
@@ -361,19 +371,16 @@ async def test_members_authenticated_before_have_used_their_free_first_authentic
     """Migration 0015 records the once-ever use from each member's earliest authentication
     event: members authenticated before the right existed have had their first one."""
     from member_api.commerce.models import CommerceEvent
-    from member_api.members.models import Member
     from member_api.rights.domain import FIRST_AUTHENTICATION_FREE
     from member_api.rights.models import RightUsage
 
     day = datetime(2026, 3, 2, tzinfo=UTC)
+    # Back to the schema before the backfill (the database is empty), then its data.
+    config = db.tortoise_config(own_database_url)
+    await db.run_migrations(config=config, target="models.0014_sqlite_unique_keys")
     await db.init_orm(own_database_url)
     try:
-        members = [
-            await Member.create(
-                referral_code=f"BACKFIL{n}", joined_at=day, updated_at=day, display_name="m"
-            )
-            for n in range(3)
-        ]
+        members = [await insert_old_member(f"BACKFIL{n}", day) for n in range(3)]
         events = [  # (member, event id, days after `day`, type)
             (0, "late", 5, "authentication.completed"),
             (0, "early", 1, "authentication.completed"),
@@ -384,7 +391,7 @@ async def test_members_authenticated_before_have_used_their_free_first_authentic
             await CommerceEvent.create(
                 event_id=event_id,
                 type=kind,
-                member_id=members[member].id,
+                member_id=members[member],
                 occurred_at=day + timedelta(days=days),
                 received_at=day,
                 source="test",
@@ -392,8 +399,6 @@ async def test_members_authenticated_before_have_used_their_free_first_authentic
             )
     finally:
         await Tortoise.close_connections()
-    config = db.tortoise_config(own_database_url)
-    await db.run_migrations(config=config, target="models.0014_sqlite_unique_keys")
     await db.migrate(own_database_url)
     await db.init_orm(own_database_url)
     try:
@@ -403,6 +408,6 @@ async def test_members_authenticated_before_have_used_their_free_first_authentic
     finally:
         await Tortoise.close_connections()
     assert sorted(rows, key=lambda row: row[5]) == [
-        (members[0].id, FIRST_AUTHENTICATION_FREE, 1, day + timedelta(days=1), None, "event early"),
-        (members[1].id, FIRST_AUTHENTICATION_FREE, 1, day + timedelta(days=2), None, "event only"),
+        (members[0], FIRST_AUTHENTICATION_FREE, 1, day + timedelta(days=1), None, "event early"),
+        (members[1], FIRST_AUTHENTICATION_FREE, 1, day + timedelta(days=2), None, "event only"),
     ]

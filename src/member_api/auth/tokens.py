@@ -20,6 +20,9 @@ from member_api.errors import NotAuthenticated
 ALGORITHM = "EdDSA"
 VERIFIED_TOKENS = 4096  # signatures remembered, least recently used forgotten first
 SubjectKind = Literal["member", "staff"]
+# The only role of a member token handed out while the account waits for erasure: it
+# can cancel the deletion and do nothing else.
+CANCEL_DELETION_ROLE = "cancel-deletion"
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class AccessClaims:
     kind: SubjectKind
     roles: tuple[str, ...]
     token_id: str
+    issued_at: int = 0
 
 
 def _b64(raw: bytes) -> str:
@@ -123,6 +127,7 @@ class TokenService:
             ) from exc
         try:
             expires, not_before = int(claims["exp"]), int(claims.get("nbf", claims["iat"]))
+            issued_at = int(claims["iat"])
         except (TypeError, ValueError) as exc:
             raise NotAuthenticated(
                 AuthErrorCode.INVALID_TOKEN, "The access token is not valid."
@@ -142,6 +147,7 @@ class TokenService:
                 kind=kind,
                 roles=tuple(str(r) for r in roles) if isinstance(roles, list) else (),
                 token_id=str(claims.get("jti", "")),
+                issued_at=issued_at,
             ),
         )
 

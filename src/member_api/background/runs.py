@@ -25,6 +25,7 @@ from member_api.background.models import JobChunk, JobRun
 from member_api.community.quiz import run_weekly_quiz
 from member_api.members.models import Member
 from member_api.points import ledger
+from member_api.privacy.erasure import erase_due
 from member_api.services import Services
 from member_api.tiers import review
 from member_api.tiers.models import TierReview, TierReviewResult
@@ -102,12 +103,18 @@ async def _quiz(services: Services, part: Slice) -> ChunkResult:
     return ChunkResult(len(run.revealed) + len(run.opened), len(run.revealed) + len(run.opened))
 
 
+async def _erasure(services: Services, as_of: date, low: uuid.UUID, high: uuid.UUID) -> ChunkResult:
+    erased = await erase_due(services, low=low, high=high)
+    return ChunkResult(len(erased), len(erased))
+
+
 # Each job's work on one id range, and whether it is split by member at all.
 CHUNK_WORK: dict[str, tuple[ChunkWork, bool]] = {
     "tier-review": (_review, True),
     "downgrade-warnings": (_warnings, True),
     "expire-points": (_expiry, True),
     "weekly-quiz": (_quiz, False),
+    "erase-accounts": (_erasure, True),
 }
 
 

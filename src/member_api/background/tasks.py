@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import date
 from typing import Any
 
@@ -12,6 +13,7 @@ from taskiq.brokers.shared_broker import async_shared_broker
 from member_api.background import runs
 from member_api.business_calendar import business_today
 from member_api.outbox import service as outbox
+from member_api.privacy import export as privacy_export
 from member_api.services import Services
 
 logger = logging.getLogger(__name__)
@@ -71,3 +73,9 @@ async def start_job(job: str, as_of: str | None = None, context: Context = CONTE
     await send_pending(run.id)
     logger.info("job %s as of %s: run %d started", job, day, run.id)
     return int(run.id)
+
+
+@async_shared_broker.task(task_name="member_api.build_data_export")
+async def build_data_export(export_id: str, context: Context = CONTEXT) -> bool:
+    """Build a member's data export; a redelivered message finds it built."""
+    return await privacy_export.build_export(_services(context), uuid.UUID(export_id))

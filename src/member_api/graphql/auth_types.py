@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 
 from member_api.auth.sessions import IssuedTokens
-from member_api.graphql.errors import AnyError
+from member_api.graphql.errors import AccountDeletionPendingError, AnyError
 
 
 @strawberry.type(description="A signed-in session.")
@@ -40,7 +40,9 @@ class LogoutInput:
     refresh_token: str
 
 
-AuthResult = Annotated[AuthTokens | AnyError, strawberry.union("AuthResult")]
+AuthResult = Annotated[
+    AuthTokens | AccountDeletionPendingError | AnyError, strawberry.union("AuthResult")
+]
 LogoutResult = Annotated[LogoutSuccess | AnyError, strawberry.union("LogoutResult")]
 
 

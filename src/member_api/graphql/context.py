@@ -13,8 +13,9 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from member_api.audit.domain import NOBODY, Actor
-from member_api.auth.tokens import AccessClaims, SubjectKind
-from member_api.error_codes import RequestErrorCode, StaffErrorCode
+from member_api.auth.revocation import sessions_ended
+from member_api.auth.tokens import CANCEL_DELETION_ROLE, AccessClaims, SubjectKind
+from member_api.error_codes import AuthErrorCode, RequestErrorCode, StaffErrorCode
 from member_api.errors import Forbidden, NotAuthenticated
 from member_api.graphql.errors import ClientError
 from member_api.logs import current_request_id
@@ -35,6 +36,7 @@ class Context:
     _claims: object = field(default=_UNSET, repr=False)
     _activity_recorded: bool = field(default=False, repr=False)
     _staff_username: str = field(default="", repr=False)
+    _cancel_subject: uuid.UUID | None = field(default=None, repr=False)
     _loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict, repr=False)
 
     def loader(
@@ -69,9 +71,40 @@ class Context:
                 "Send the access token as 'Authorization: Bearer <token>'.",
             )
         try:
-            return self.services.tokens.verify(token.strip(), self.audience)
+            claims = self.services.tokens.verify(token.strip(), self.audience)
         except NotAuthenticated as exc:
             return exc
+        if self.audience == "member" and CANCEL_DELETION_ROLE in claims.roles:
+            self._cancel_subject = claims.subject_id
+            return NotAuthenticated(
+                AuthErrorCode.ACCOUNT_DELETION_PENDING,
+                "This account waits for erasure; its token can only cancel the deletion.",
+            )
+        return claims
+
+    async def check_sessions(self) -> None:
+        """Refuse a member token issued before the member's sessions were ended (the
+        account was closed): from now on this request is not signed in."""
+        if self.audience != "member":
+            return
+        try:
+            claims = self.claims()
+        except NotAuthenticated:
+            return
+        if claims is not None and await sessions_ended(self.services.cache, claims):
+            self._claims = NotAuthenticated(
+                AuthErrorCode.ACCOUNT_FROZEN,
+                "This account is closed: its sessions have ended.",
+            )
+
+    def deletion_cancel_subject(self) -> uuid.UUID:
+        """For cancelling a deletion: the member of a cancel token or of a valid session."""
+        try:
+            return self.require_subject()
+        except NotAuthenticated:
+            if self._cancel_subject is not None:
+                return self._cancel_subject
+            raise
 
     async def check_staff_account(self) -> None:
         """On the staff endpoint: a token counts only while its account is active, and

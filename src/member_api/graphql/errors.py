@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -9,7 +10,7 @@ import strawberry
 from graphql import GraphQLError
 
 from member_api.error_codes import ERROR_CODE_ENUMS, ErrorCode
-from member_api.errors import DomainError, RateLimited
+from member_api.errors import AccountDeletionPending, DomainError, RateLimited
 
 
 @strawberry.interface(description="Every expected failure: a stable code and a readable message.")
@@ -32,6 +33,18 @@ class ValidationError(Error):
 @strawberry.type(description="Missing, expired or wrong credentials or tokens.")
 class AuthenticationError(Error):
     pass
+
+
+@strawberry.type(
+    description=(
+        "Sign-in refused: the account is closed and waits for erasure at `erasesAt`. "
+        "Until then `cancelToken` (a bearer token good for `cancelAccountDeletion` only) "
+        "can keep the account."
+    )
+)
+class AccountDeletionPendingError(Error):
+    erases_at: datetime
+    cancel_token: str
 
 
 @strawberry.type(description="Signed in, but not allowed to do this.")
@@ -99,6 +112,13 @@ ERROR_TYPES: tuple[type, ...] = (
 
 def error_from(exc: DomainError) -> AnyError:
     """The error type a domain failure is shown as."""
+    if isinstance(exc, AccountDeletionPending):
+        return AccountDeletionPendingError(  # type: ignore[return-value]
+            code=exc.code,
+            message=exc.message,
+            erases_at=exc.erases_at,
+            cancel_token=exc.cancel_token,
+        )
     if isinstance(exc, RateLimited):
         return RateLimitedError(
             code=exc.code, message=exc.message, retry_after_seconds=exc.retry_after_seconds

@@ -34,11 +34,14 @@ from member_api.graphql.limits import limit_extensions
 from member_api.graphql.observe import Observe
 from member_api.graphql.persisted import PersistedQuery
 from member_api.graphql.scalars import SCALARS
+from member_api.graphql.sessions_check import EndedSessions
 from member_api.graphql.throttle import RequestBudget
 from member_api.graphql.validation import ValidationCache
 from member_api.members.gql import MemberMutation, MemberQuery
 from member_api.outbox.admin_gql import OutboxAdminMutation, OutboxAdminQuery
 from member_api.points.admin_gql import PointsAdminMutation
+from member_api.privacy.admin_gql import PrivacyAdminMutation
+from member_api.privacy.gql import PrivacyMutation
 from member_api.provenance.admin_gql import ProvenanceAdminMutation, ProvenanceAdminQuery
 from member_api.provenance.gql import ProvenanceMutation, ProvenanceQuery
 from member_api.rewards.admin_gql import (
@@ -96,6 +99,7 @@ def _build(query: type, mutation: type, *, introspection: bool = True) -> strawb
         ValidationCache,
         *limit_extensions(),
         RequestBudget,
+        EndedSessions,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
@@ -122,6 +126,7 @@ class Mutation(
     TaskMutation,
     CommunityMutation,
     ProvenanceMutation,
+    PrivacyMutation,
 ):
     pass
 
@@ -160,6 +165,7 @@ class AdminMutation(
     OutboxAdminMutation,
     BackgroundAdminMutation,
     CareAdminMutation,
+    PrivacyAdminMutation,
 ):
     pass
 

@@ -97,3 +97,22 @@ def normalise_referral_code(raw: str) -> str | None:
 
 def default_display_name(referral_code: str) -> str:
     return f"会员{referral_code[:4]}"
+
+
+# Days in each month of a leap year: 29 February is a birthday too.
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def check_birthday(month: int, day: int) -> tuple[int, int]:
+    """A real calendar day (29 February included), as (month, day)."""
+    if not 1 <= month <= 12:
+        raise InvalidInput(
+            MemberErrorCode.INVALID_BIRTHDAY, "The month must be 1 to 12.", field="month"
+        )
+    if not 1 <= day <= _MONTH_DAYS[month - 1]:
+        raise InvalidInput(
+            MemberErrorCode.INVALID_BIRTHDAY,
+            f"Month {month} has days 1 to {_MONTH_DAYS[month - 1]}.",
+            field="day",
+        )
+    return month, day

@@ -29,6 +29,7 @@ from member_api.members.models import Member as MemberRow
 from member_api.notifications.gql import NotificationConnection, notifications_page
 from member_api.points import ledger
 from member_api.points.gql import Points, points_of
+from member_api.privacy.gql import Consent, DataExport, consents_of, data_exports_of
 from member_api.provenance.gql import OwnedItem, items_of
 from member_api.rewards.gql import RedemptionConnection, redemptions_page
 from member_api.rights import service as rights_service
@@ -50,6 +51,19 @@ class MemberType:
     row: strawberry.Private[MemberRow]
     # `tier` and `tierProgress` share one look-up of the view.
     view: strawberry.Private[asyncio.Future[tiers.TierView] | None] = None
+
+    @strawberry.field(description="Month and day, entered once; null until entered.")
+    def birthday(self) -> Birthday | None:
+        month, day = self.row.birthday_month, self.row.birthday_day
+        return Birthday(month=month, day=day) if month and day else None
+
+    @strawberry.field(description="Every consent purpose with the member's decision.")
+    async def consents(self, info: GqlInfo) -> list[Consent]:
+        return await consents_of(info, self.row.id)
+
+    @strawberry.field(description="The member's data exports, newest first.")
+    async def data_exports(self, info: GqlInfo) -> list[DataExport]:
+        return await data_exports_of(info, self.row.id)
 
     @classmethod
     def from_row(cls, row: MemberRow) -> MemberType:
@@ -133,6 +147,12 @@ class MemberType:
         return await notifications_page(self.row.id, first, after)
 
 
+@strawberry.type(description="A birthday without the year.")
+class Birthday:
+    month: int
+    day: int
+
+
 @strawberry.type(name="Badge")
 class BadgeType:
     code: str
@@ -194,6 +214,13 @@ class UpdateProfileInput:
     )
 
 
+@strawberry.input
+class SetBirthdayInput:
+    month: int = strawberry.field(description="1-12.")
+    day: int = strawberry.field(description="A day of that month (29 February included).")
+
+
+SetBirthdayResult = Annotated[MemberType | AnyError, strawberry.union("SetBirthdayResult")]
 UpdateProfileResult = Annotated[MemberType | AnyError, strawberry.union("UpdateProfileResult")]
 
 
@@ -255,6 +282,18 @@ class MemberMutation:
                 member_id=member_id,
                 display_name=input.display_name,
                 avatar_url=input.avatar_url,
+            )
+
+        return await outcome(work(), MemberType.from_row)
+
+    @strawberry.mutation(
+        description="Enter your birthday (month and day) once; customer service corrects it."
+    )
+    async def set_birthday(self, info: GqlInfo, input: SetBirthdayInput) -> SetBirthdayResult:
+        async def work() -> MemberRow:
+            member_id = await info.context.record_member_action()
+            return await service.set_birthday(
+                info.context.services, member_id=member_id, month=input.month, day=input.day
             )
 
         return await outcome(work(), MemberType.from_row)

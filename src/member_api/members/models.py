@@ -30,6 +30,13 @@ class Member(Model):
     # Bumped in the same transaction as anything the tier rules read, so cached
     # tier calculations keyed by it can never outlive the change.
     facts_version = fields.BigIntField(default=0)
+    # Month and day, entered once by the member (staff may correct them).
+    birthday_month = fields.SmallIntField(null=True)
+    birthday_day = fields.SmallIntField(null=True)
+    # Set while the account is closed and waits for erasure: sign-in is refused.
+    erasure_due_at = fields.DatetimeField(null=True)
+    # When personal data was erased: the row stays, anonymous, for the ledger and orders.
+    erased_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "member"

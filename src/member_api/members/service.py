@@ -10,8 +10,15 @@ from tortoise.transactions import in_transaction
 
 from member_api.auth.passwords import check_password_policy
 from member_api.auth.sessions import IssuedTokens
-from member_api.error_codes import MemberErrorCode, RequestErrorCode
-from member_api.errors import Conflict, InvalidInput, NotAuthenticated
+from member_api.auth.tokens import CANCEL_DELETION_ROLE
+from member_api.error_codes import AuthErrorCode, MemberErrorCode, RequestErrorCode
+from member_api.errors import (
+    AccountDeletionPending,
+    Conflict,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+)
 from member_api.members import domain
 from member_api.members.models import Member
 from member_api.services import Services
@@ -110,8 +117,25 @@ async def login(
             MemberErrorCode.INVALID_CREDENTIALS, "Phone number or password is wrong."
         )
     await services.login_throttle.reset(index)
+    _refuse_closed_account(services, member)
     await tiers.record_activity(services, member.id)
     return await services.sessions.start("member", member.id)
+
+
+def _refuse_closed_account(services: Services, member: Member) -> None:
+    """A member whose account waits for erasure cannot sign in; they are told when the
+    erasure happens and get a token that can only cancel it."""
+    if member.erasure_due_at is None:
+        return
+    token = services.tokens.issue(member.id, "member", (CANCEL_DELETION_ROLE,))
+    raise AccountDeletionPending(
+        AuthErrorCode.ACCOUNT_DELETION_PENDING,
+        f"This account is closed and its personal data will be erased at "
+        f"{member.erasure_due_at.isoformat()}. Until then the deletion can be cancelled "
+        "(cancelAccountDeletion, with the cancelToken of this error).",
+        erases_at=member.erasure_due_at,
+        cancel_token=token,
+    )
 
 
 async def login_with_miniprogram(services: Services, *, code: str) -> IssuedTokens:
@@ -122,6 +146,7 @@ async def login_with_miniprogram(services: Services, *, code: str) -> IssuedToke
         )
     session = await services.miniprogram.code2session(code)
     member = await _member_for_miniprogram(services, session.openid, session.unionid)
+    _refuse_closed_account(services, member)
     await tiers.record_activity(services, member.id)
     return await services.sessions.start("member", member.id)
 
@@ -142,7 +167,7 @@ async def _member_for_miniprogram(services: Services, openid: str, unionid: str 
 
 
 async def _member_exists(member_id: uuid.UUID) -> tuple[str, ...]:
-    if not await Member.filter(id=member_id).exists():
+    if not await Member.filter(id=member_id, erasure_due_at__isnull=True).exists():
         raise NotAuthenticated(
             MemberErrorCode.INVALID_REFRESH_TOKEN, "The refresh token is not valid."
         )
@@ -186,6 +211,46 @@ async def update_profile(
                 services, member_id=member.id, action=Action.PROFILE_COMPLETED, reference="profile"
             )
     return member
+
+
+async def set_birthday(services: Services, *, member_id: uuid.UUID, month: int, day: int) -> Member:
+    """The member enters their birthday once; a change after that goes through staff."""
+    month, day = domain.check_birthday(month, day)
+    member = await Member.get_or_none(id=member_id)
+    if member is None:
+        raise NotAuthenticated(RequestErrorCode.UNAUTHENTICATED, "This account no longer exists.")
+    now = services.clock.now()
+    # Conditional: of two first entries sent at once, one wins.
+    changed = await Member.filter(id=member_id, birthday_month__isnull=True).update(
+        birthday_month=month, birthday_day=day, updated_at=now
+    )
+    if not changed:
+        raise Conflict(
+            MemberErrorCode.BIRTHDAY_ALREADY_SET,
+            "Your birthday is set already; customer service can correct it.",
+            field="month",
+        )
+    return await Member.get(id=member_id)
+
+
+async def correct_birthday(
+    services: Services, *, member_id: uuid.UUID, month: int, day: int, note: str
+) -> Member:
+    """Staff correct a member's birthday (after the member asked customer service)."""
+    month, day = domain.check_birthday(month, day)
+    note = note.strip()
+    if not note or len(note) > 500:
+        raise InvalidInput(
+            MemberErrorCode.NOTE_REQUIRED,
+            "Say why the birthday changes (at most 500 characters).",
+            field="note",
+        )
+    changed = await Member.filter(id=member_id, erased_at__isnull=True).update(
+        birthday_month=month, birthday_day=day, updated_at=services.clock.now()
+    )
+    if not changed:
+        raise NotFound(MemberErrorCode.UNKNOWN_MEMBER, "No member has that id.")
+    return await Member.get(id=member_id)
 
 
 async def get_member(member_id: uuid.UUID) -> Member | None:

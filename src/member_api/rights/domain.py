@@ -10,6 +10,8 @@ from enum import StrEnum
 from typing import Any
 
 from member_api.business_calendar import add_months
+from member_api.error_codes import RightErrorCode
+from member_api.errors import Forbidden
 from member_api.rules_data import choice, count, merge_catalogue, refuse_unknown, text
 from member_api.tiers.rules import TierCode
 
@@ -25,6 +27,9 @@ class Period(StrEnum):
 # reported by an `authentication.completed` event, is the free one. Staff never record it.
 FIRST_AUTHENTICATION_FREE = "FIRST_AUTHENTICATION_FREE"
 RECORDED_BY_EVENTS = frozenset({FIRST_AUTHENTICATION_FREE})
+# Rights usable only in the member's birthday month (DOMAIN.md: birthday-month 10% off).
+BIRTHDAY_DISCOUNT = "BIRTHDAY_DISCOUNT"
+BIRTHDAY_MONTH_ONLY = frozenset({BIRTHDAY_DISCOUNT})
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,7 @@ DEFAULT_CATALOGUE: tuple[Right, ...] = (
     ),
     Right("PRIORITY_AUTHENTICATION", "优先鉴定", "Authentication within 48 hours.", _S),
     Right(
-        "BIRTHDAY_DISCOUNT", "生日月9折", "10% off once in your birthday month.", _S, 1, Period.YEAR
+        BIRTHDAY_DISCOUNT, "生日月9折", "10% off once in your birthday month.", _S, 1, Period.YEAR
     ),
     Right("POINTS_MULTIPLIER", "积分1.5倍", "Points earned x1.5 on purchases.", _G),
     Right("PRESALE_ACCESS", "新品预售", "Access to new arrivals before they go on sale.", _G),
@@ -174,3 +179,21 @@ def period_bounds(period: Period, day: date) -> tuple[date, date]:
         return date(day.year, 1, 1), date(day.year, 12, 31)
     start = date(day.year, day.month, 1)
     return start, add_months(start, 1) - timedelta(days=1)
+
+
+def check_birthday_month(code: str, birthday_month: int | None, today: date) -> None:
+    """A birthday right is used in the member's birthday month only: refused without a
+    birthday entered, or in another month."""
+    if code not in BIRTHDAY_MONTH_ONLY:
+        return
+    if birthday_month is None:
+        raise Forbidden(
+            RightErrorCode.BIRTHDAY_NOT_SET,
+            f"{code} needs the member's birthday; the member enters it in the app.",
+        )
+    if today.month != birthday_month:
+        raise Forbidden(
+            RightErrorCode.NOT_BIRTHDAY_MONTH,
+            f"{code} is usable in the birthday month only (month {birthday_month}); "
+            f"today is in month {today.month}.",
+        )

@@ -14,7 +14,13 @@ from member_api.db import create_once
 from member_api.error_codes import RightErrorCode
 from member_api.errors import Conflict, Forbidden, InvalidInput, NotFound
 from member_api.members.models import Member
-from member_api.rights.domain import RECORDED_BY_EVENTS, Period, Right, period_bounds
+from member_api.rights.domain import (
+    RECORDED_BY_EVENTS,
+    Period,
+    Right,
+    check_birthday_month,
+    period_bounds,
+)
 from member_api.rights.models import RightUsage
 from member_api.services import Services
 from member_api.tiers.rules import TierCode
@@ -84,7 +90,9 @@ async def record_right_use(
         raise Forbidden(
             RightErrorCode.NOT_ENTITLED, f"{right.code} needs tier {right.min_tier.value}."
         )
-    start, end = period_bounds(right.period, business_today(services.clock))
+    today = business_today(services.clock)
+    check_birthday_month(right.code, member.birthday_month, today)
+    start, end = period_bounds(right.period, today)
     if right.code in RECORDED_BY_EVENTS:
         await _refuse_staff_use(member, right, start, end)
     for _ in range(right.limit + 1):
@@ -143,6 +151,10 @@ async def use_on_event(
     if right is None or right.limit is None or right.period is None:
         return False
     if TierCode(member.tier).rank < right.min_tier.rank:
+        return False
+    try:
+        check_birthday_month(right.code, member.birthday_month, business_date(at))
+    except Forbidden:
         return False
     start, _ = period_bounds(right.period, business_date(at))
     for sequence in range(1, right.limit + 1):

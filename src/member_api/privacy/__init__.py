@@ -1,0 +1,1 @@
+"""Data-subject rights: consents, data exports, account deletion and erasure."""
