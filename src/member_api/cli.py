@@ -372,7 +372,11 @@ def build_parser() -> argparse.ArgumentParser:
         "weekly-quiz",
         help="reveal past weeks' quizzes, finish their payouts, open this week's; safe to rerun",
     )
-    for job in (review, warnings, expire, quiz):
+    erase = job_sub.add_parser(
+        "erase-accounts",
+        help="erase the personal data of accounts whose cooling-off period is over",
+    )
+    for job in (review, warnings, expire, quiz, erase):
         job.add_argument(
             "--as-of",
             type=_as_of,

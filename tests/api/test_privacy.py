@@ -14,6 +14,7 @@ import pytest
 
 from member_api.clock import FrozenClock
 from member_api.members.models import Member
+from member_api.privacy.erasure import purge_expired_exports
 from member_api.privacy.models import AccountDeletion, ConsentRecord, DataExport
 from tests.commerce_support import new_member
 from tests.community_support import group_with_members, post
@@ -265,12 +266,16 @@ async def test_a_data_export_holds_everything_and_downloads_once(
 
 
 async def test_an_export_link_expires_after_a_day(
-    client: httpx.AsyncClient, clock: FrozenClock
+    client: httpx.AsyncClient, clock: FrozenClock, services: Any
 ) -> None:
-    _, token = await new_member(client, "13900000001")
+    member_id, token = await new_member(client, "13900000001")
     await gql(client, op("RequestDataExport"), token=token)
     url = local((await ready_export(client, token))["downloadUrl"])
     clock.advance(timedelta(hours=24, seconds=1))
+    export_row = await DataExport.get(member_id=member_id)
+    assert export_row.content is not None
+    await purge_expired_exports(services)  # the daily job empties files nobody fetched
+    assert (await DataExport.get(id=export_row.id)).content is None
     expired = await client.get(url)
     assert expired.status_code == 410
     assert expired.json()["error"]["code"] == "EXPORT_LINK_EXPIRED"

@@ -25,7 +25,7 @@ from member_api.background.models import JobChunk, JobRun
 from member_api.community.quiz import run_weekly_quiz
 from member_api.members.models import Member
 from member_api.points import ledger
-from member_api.privacy.erasure import erase_due
+from member_api.privacy.erasure import erase_due, purge_expired_exports
 from member_api.services import Services
 from member_api.tiers import review
 from member_api.tiers.models import TierReview, TierReviewResult
@@ -105,6 +105,7 @@ async def _quiz(services: Services, part: Slice) -> ChunkResult:
 
 async def _erasure(services: Services, as_of: date, low: uuid.UUID, high: uuid.UUID) -> ChunkResult:
     erased = await erase_due(services, low=low, high=high)
+    await purge_expired_exports(services, low=low, high=high)
     return ChunkResult(len(erased), len(erased))
 
 

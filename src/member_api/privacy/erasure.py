@@ -14,7 +14,7 @@ from member_api.auth.models import RefreshToken
 from member_api.members.models import Member
 from member_api.notifications.models import Notification
 from member_api.outbox.models import OutboxMessage
-from member_api.privacy.domain import ERASED_NAME, DeletionStatus
+from member_api.privacy.domain import ERASED_NAME, DeletionStatus, ExportStatus
 from member_api.privacy.models import AccountDeletion, ConsentRecord, DataExport
 from member_api.services import Services
 
@@ -83,6 +83,18 @@ async def erase_due(
     return erased
 
 
+async def purge_expired_exports(
+    services: Services, *, low: uuid.UUID | None = None, high: uuid.UUID | None = None
+) -> int:
+    """Empty the files of ready exports whose link ran out without a download."""
+    query = DataExport.filter(status=ExportStatus.READY, expires_at__lte=services.clock.now())
+    if low is not None:
+        query = query.filter(member_id__gte=low)
+    if high is not None:
+        query = query.filter(member_id__lt=high)
+    return await query.update(status=ExportStatus.EXPIRED, content=None)
+
+
 async def erase_accounts(services: Services, as_of: date, dry_run: bool) -> tuple[str, list[str]]:
     """The job: erase the accounts whose cooling-off period is over."""
     if dry_run:
@@ -91,4 +103,5 @@ async def erase_accounts(services: Services, as_of: date, dry_run: bool) -> tupl
         ).values_list("id", flat=True)
         return f"{len(due)} account(s) due for erasure", [f"{m} would be erased" for m in due]
     erased = await erase_due(services)
+    await purge_expired_exports(services)
     return f"{len(erased)} account(s) erased", [f"{m} erased" for m in erased]
