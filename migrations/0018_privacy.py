@@ -75,4 +75,9 @@ class Migration(migrations.Migration):
             name='erasure_due_at',
             field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
         ),
+        ops.AddField(
+            model_name='RefreshToken',
+            name='device',
+            field=fields.CharField(null=True, max_length=200),
+        ),
     ]

@@ -252,7 +252,9 @@ async def test_a_data_export_holds_everything_and_downloads_once(
     assert [c["purpose"] for c in records["consent_record"]] == ["PUBLIC_PROFILE"]
     assert records["tier_change"]
     assert records["group_membership"]
-    assert records["refresh_token"]
+    sessions = records["refresh_token"]
+    assert sessions[0]["device"].startswith("python-httpx/")
+    assert sessions[0]["issued_at"]
     assert records["ledger_entry"] is not None
     assert "password_hash" not in json.dumps(document)
 

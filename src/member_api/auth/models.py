@@ -18,6 +18,8 @@ class RefreshToken(Model):
     expires_at = fields.DatetimeField()
     used_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
+    # The client that signed in (its User-Agent, shortened), shown in a data export.
+    device = fields.CharField(max_length=200, null=True)
 
     class Meta:
         table = "refresh_token"

@@ -40,7 +40,11 @@ class SessionService:
         self._refresh_ttl = timedelta(seconds=refresh_ttl_seconds)
 
     async def _new_refresh(
-        self, kind: SubjectKind, subject_id: uuid.UUID, family_id: uuid.UUID
+        self,
+        kind: SubjectKind,
+        subject_id: uuid.UUID,
+        family_id: uuid.UUID,
+        device: str | None = None,
     ) -> str:
         token = secrets.token_urlsafe(32)
         now = self._clock.now()
@@ -51,13 +55,19 @@ class SessionService:
             subject_id=subject_id,
             issued_at=now,
             expires_at=now + self._refresh_ttl,
+            device=device[:200] if device else None,
         )
         return token
 
     async def start(
-        self, kind: SubjectKind, subject_id: uuid.UUID, roles: tuple[str, ...] = ()
+        self,
+        kind: SubjectKind,
+        subject_id: uuid.UUID,
+        roles: tuple[str, ...] = (),
+        *,
+        device: str | None = None,
     ) -> IssuedTokens:
-        refresh = await self._new_refresh(kind, subject_id, uuid.uuid4())
+        refresh = await self._new_refresh(kind, subject_id, uuid.uuid4(), device)
         return IssuedTokens(
             access_token=self._tokens.issue(subject_id, kind, roles),
             refresh_token=refresh,
@@ -96,7 +106,7 @@ class SessionService:
                 id=row.id, used_at__isnull=True, revoked_at__isnull=True
             ).update(used_at=now)
             if won:
-                new_token = await self._new_refresh(kind, row.subject_id, row.family_id)
+                new_token = await self._new_refresh(kind, row.subject_id, row.family_id, row.device)
         if not won:
             await self.revoke_family(row.family_id)
             raise _reused()

@@ -52,6 +52,12 @@ class Context:
     def client_address(self) -> str | None:
         return self.request.client.host if self.request.client else None
 
+    @property
+    def device(self) -> str | None:
+        """The client's User-Agent, as the member's sessions list it."""
+        agent = self.request.headers.get("user-agent", "").strip()
+        return agent[:200] if agent and agent.isprintable() else None
+
     def claims(self) -> AccessClaims | None:
         """The verified caller, None when no token was sent; raises on a bad token."""
         if self._claims is _UNSET:

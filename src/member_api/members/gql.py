@@ -243,6 +243,7 @@ class MemberMutation:
             password=input.password,
             display_name=input.display_name,
             referral_code=input.referral_code,
+            device=info.context.device,
         )
         return await outcome(work, AuthTokens.from_issued)
 
@@ -253,6 +254,7 @@ class MemberMutation:
             phone=input.phone,
             password=input.password,
             client_address=info.context.client_address,
+            device=info.context.device,
         )
         return await outcome(work, AuthTokens.from_issued)
 
@@ -260,7 +262,9 @@ class MemberMutation:
     async def login_with_mini_program(
         self, info: GqlInfo, input: MiniProgramLoginInput
     ) -> AuthResult:
-        work = service.login_with_miniprogram(info.context.services, code=input.code)
+        work = service.login_with_miniprogram(
+            info.context.services, code=input.code, device=info.context.device
+        )
         return await outcome(work, AuthTokens.from_issued)
 
     @strawberry.mutation(description="Trade a refresh token for new tokens; the old one dies.")

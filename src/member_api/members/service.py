@@ -61,6 +61,7 @@ async def register(
     password: str,
     display_name: str | None = None,
     referral_code: str | None = None,
+    device: str | None = None,
 ) -> IssuedTokens:
     phone = domain.normalise_phone(phone)
     check_password_policy(password)
@@ -92,7 +93,7 @@ async def register(
     except IntegrityError as exc:  # a concurrent registration of the same phone won
         raise _phone_taken() from exc
     await tiers.record_activity(services, member.id)
-    return await services.sessions.start("member", member.id)
+    return await services.sessions.start("member", member.id, device=device)
 
 
 def _phone_taken() -> Conflict:
@@ -104,7 +105,12 @@ def _phone_taken() -> Conflict:
 
 
 async def login(
-    services: Services, *, phone: str, password: str, client_address: str | None
+    services: Services,
+    *,
+    phone: str,
+    password: str,
+    client_address: str | None,
+    device: str | None = None,
 ) -> IssuedTokens:
     phone = domain.normalise_phone(phone)
     index = phone_index(services, phone)
@@ -119,7 +125,7 @@ async def login(
     await services.login_throttle.reset(index)
     _refuse_closed_account(services, member)
     await tiers.record_activity(services, member.id)
-    return await services.sessions.start("member", member.id)
+    return await services.sessions.start("member", member.id, device=device)
 
 
 def _refuse_closed_account(services: Services, member: Member) -> None:
@@ -138,7 +144,9 @@ def _refuse_closed_account(services: Services, member: Member) -> None:
     )
 
 
-async def login_with_miniprogram(services: Services, *, code: str) -> IssuedTokens:
+async def login_with_miniprogram(
+    services: Services, *, code: str, device: str | None = None
+) -> IssuedTokens:
     code = code.strip()
     if not code or len(code) > 256:
         raise InvalidInput(
@@ -148,7 +156,7 @@ async def login_with_miniprogram(services: Services, *, code: str) -> IssuedToke
     member = await _member_for_miniprogram(services, session.openid, session.unionid)
     _refuse_closed_account(services, member)
     await tiers.record_activity(services, member.id)
-    return await services.sessions.start("member", member.id)
+    return await services.sessions.start("member", member.id, device=device)
 
 
 async def _member_for_miniprogram(services: Services, openid: str, unionid: str | None) -> Member:
