@@ -289,12 +289,19 @@ async def test_an_export_link_expires_after_a_day(
     assert unknown.status_code == 403
 
 
-async def test_only_one_export_is_prepared_at_a_time(client: httpx.AsyncClient) -> None:
+async def test_only_one_export_is_prepared_at_a_time(
+    client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
     member_id, token = await new_member(client, "13900000001")
-    await DataExport.create(member_id=member_id, requested_at=datetime.now(UTC))  # in progress
+    lost = await DataExport.create(member_id=member_id, requested_at=clock.now())  # in progress
     refused = await gql(client, op("RequestDataExport"), token=token)
     assert refused["data"]["requestDataExport"]["code"] == "EXPORT_IN_PROGRESS"
     assert await DataExport.filter(member_id=member_id).count() == 1
+    # One pending for over an hour was lost on the way: it blocks nothing.
+    await DataExport.filter(id=lost.id).update(requested_at=clock.now() - timedelta(hours=2))
+    accepted = await gql(client, op("RequestDataExport"), token=token)
+    assert accepted["data"]["requestDataExport"]["status"] == "PENDING"
+    assert await DataExport.filter(member_id=member_id).count() == 2
     unsigned = await gql(client, op("RequestDataExport"))
     assert unsigned["data"]["requestDataExport"]["code"] == "UNAUTHENTICATED"
 

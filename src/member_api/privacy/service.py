@@ -16,6 +16,9 @@ from member_api.privacy.domain import ConsentState, DeletionStatus, ExportStatus
 from member_api.privacy.models import AccountDeletion, ConsentRecord, DataExport
 from member_api.services import Services
 
+# An export still pending after this long was lost on the way; another may be asked for.
+STALE_EXPORT_SECONDS = 3600
+
 
 async def _member(member_id: uuid.UUID) -> Member:
     member = await Member.get_or_none(id=member_id, erased_at__isnull=True)
@@ -70,13 +73,19 @@ async def set_consent(
 async def request_data_export(services: Services, *, member_id: uuid.UUID) -> DataExport:
     """Queue the building of an export; one at a time per member."""
     await _member(member_id)
-    if await DataExport.filter(member_id=member_id, status=ExportStatus.PENDING).exists():
+    now = services.clock.now()
+    # A request whose task never ran (the broker lost it) does not block the next one.
+    recent = now - timedelta(seconds=STALE_EXPORT_SECONDS)
+    pending = DataExport.filter(
+        member_id=member_id, status=ExportStatus.PENDING, requested_at__gt=recent
+    )
+    if await pending.exists():
         raise Conflict(
             PrivacyErrorCode.EXPORT_IN_PROGRESS,
             "An export is being prepared already; it shows in dataExports when ready.",
         )
     export = await DataExport.create(
-        member_id=member_id, status=ExportStatus.PENDING, requested_at=services.clock.now()
+        member_id=member_id, status=ExportStatus.PENDING, requested_at=now
     )
     from member_api.background.tasks import build_data_export
 
