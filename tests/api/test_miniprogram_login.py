@@ -102,3 +102,22 @@ async def test_empty_code_is_refused_without_calling_the_platform(
     result = await mini_login(client, "  ")
     assert (result["__typename"], result["code"]) == ("ValidationError", "INVALID_CODE")
     assert platform.requests == []
+
+
+async def test_a_closed_account_cannot_sign_in_from_the_mini_program(
+    client: httpx.AsyncClient, platform: PlatformStub
+) -> None:
+    platform.sessions["code-1"] = {"openid": "o-abc", "session_key": "k"}
+    platform.sessions["code-2"] = {"openid": "o-abc", "session_key": "k2"}
+    first = await mini_login(client, "code-1")
+    closed = await gql(
+        client,
+        op("RequestAccountDeletion"),
+        {"input": {"reason": "no longer needed"}},
+        token=first["accessToken"],
+    )
+    assert closed["data"]["requestAccountDeletion"]["status"] == "PENDING"
+    again = await mini_login(client, "code-2")
+    assert again["__typename"] == "AccountDeletionPendingError"
+    assert again["code"] == "ACCOUNT_DELETION_PENDING"
+    assert await Member.all().count() == 1  # not a new account either

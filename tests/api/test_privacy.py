@@ -360,6 +360,11 @@ async def test_deletion_ends_sessions_freezes_sign_in_and_can_be_cancelled(
     # That token cancels the deletion and does nothing else.
     only_cancel = await gql(client, ME, token=cancel_token)
     assert only_cancel["errors"][0]["extensions"]["code"] == "ACCOUNT_DELETION_PENDING"
+    consent = await set_consent(client, cancel_token, purpose="MARKETING", granted=True)
+    assert consent["code"] == "ACCOUNT_DELETION_PENDING"
+    export = await gql(client, op("RequestDataExport"), token=cancel_token)
+    assert export["data"]["requestDataExport"]["code"] == "ACCOUNT_DELETION_PENDING"
+    assert await ConsentRecord.all().count() == 0
     cancelled = (await gql(client, op("CancelAccountDeletion"), token=cancel_token))["data"]
     assert cancelled["cancelAccountDeletion"] == {
         "__typename": "AccountDeletion",
