@@ -22,6 +22,7 @@ from tortoise.expressions import F, Q, Subquery
 from tortoise.transactions import in_transaction
 
 from member_api.background.models import JobChunk, JobRun
+from member_api.business_calendar import start_of_business_day
 from member_api.community.quiz import run_weekly_quiz
 from member_api.members.models import Member
 from member_api.points import ledger
@@ -103,10 +104,17 @@ async def _quiz(services: Services, part: Slice) -> ChunkResult:
     return ChunkResult(len(run.revealed) + len(run.opened), len(run.revealed) + len(run.opened))
 
 
-async def _erasure(services: Services, as_of: date, low: uuid.UUID, high: uuid.UUID) -> ChunkResult:
-    erased = await erase_due(services, low=low, high=high)
-    await purge_expired_exports(services, low=low, high=high)
-    return ChunkResult(len(erased), len(erased))
+async def _erasure(services: Services, part: Slice) -> ChunkResult:
+    await erase_due(services, low=part.low, high=part.high)
+    await purge_expired_exports(services, low=part.low, high=part.high)
+    # Counted from the members erased that day, whoever erased them.
+    erased = await Member.filter(
+        id__gte=part.low,
+        id__lt=part.high,
+        erased_at__gte=start_of_business_day(part.as_of),
+        erased_at__lt=start_of_business_day(part.as_of + timedelta(days=1)),
+    ).count()
+    return ChunkResult(erased, erased)
 
 
 # Each job's work on one id range, and whether it is split by member at all.

@@ -6,7 +6,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0017_outbox')]
+    dependencies = [('models', '0022_order_lines_and_interactions')]
 
     initial = False
 
