@@ -11,10 +11,12 @@ from typing import Any
 import httpx
 import pytest
 
+from member_api.audit.models import AuditEntry
 from member_api.background import runs
 from member_api.business_calendar import business_today
+from member_api.care.models import CareNote
 from member_api.clock import FrozenClock
-from member_api.commerce.models import MemberOrder
+from member_api.commerce.models import ItemInteraction, MemberOrder
 from member_api.members.models import Member
 from member_api.outbox.domain import Channel
 from member_api.outbox.service import enqueue
@@ -24,7 +26,7 @@ from member_api.privacy.domain import ERASED_NAME
 from member_api.privacy.models import AccountDeletion, ConsentRecord
 from tests.commerce_support import paid, send_event
 from tests.community_support import create_group, join, operator, post
-from tests.support import gql, login, op, register
+from tests.support import gql, login, op, register, staff_token
 
 pytestmark = pytest.mark.parametrize("backend", ["postgres"])
 
@@ -101,6 +103,35 @@ async def a_member_with_a_life(client: httpx.AsyncClient, app: Any, clock: Froze
         dedupe_key="test:push",
         at=clock.now(),
     )
+    # Staff find them by phone and note a call; the shop reports a favourite.
+    advisor = await staff_token(client, app.state.services, "care-1", ["advisor"])
+    found = await gql(
+        client,
+        "query($v: String!) { searchMembers(by: PHONE, value: $v) { edges { node { id } } } }",
+        {"v": PHONE},
+        token=advisor,
+        path="/admin/graphql",
+    )
+    assert found["data"]["searchMembers"]["edges"] == [{"node": {"id": member_id}}]
+    noted = await gql(
+        client,
+        "mutation($m: ID!, $t: String!) { addCareNote(input: {memberId: $m, text: $t}) "
+        "{ __typename } }",
+        {"m": member_id, "t": f"Called {NAME} on {PHONE}"},
+        token=advisor,
+        path="/admin/graphql",
+    )
+    assert noted["data"]["addCareNote"]["__typename"] == "CareNote"
+    favourite = {
+        "eventId": "evt-fav-lin",
+        "type": "item.favourited",
+        "occurredAt": clock.now().isoformat(),
+        "memberId": member_id,
+        "itemId": "kelly-28",
+        "brand": "Hermès",
+        "category": "bags",
+    }
+    assert (await send_event(client, clock, favourite)).status_code == 200
     await gql(
         client,
         op("RequestAccountDeletion"),
@@ -152,6 +183,11 @@ async def test_erasure_leaves_nothing_personal_in_any_table(
     assert erased.display_name == ERASED_NAME
     assert erased.erased_at == clock.now()
     assert await ConsentRecord.filter(member_id=member_id).count() == 0
+    assert await CareNote.filter(member_id=member_id).count() == 0
+    assert await ItemInteraction.filter(member_id=member_id).count() == 0
+    # The audit log keeps that staff read and wrote about them, not what they wrote.
+    actions = await AuditEntry.filter(member_id=member_id).values_list("action", flat=True)
+    assert {"searchMembers", "addCareNote"} <= set(actions)
     assert (await AccountDeletion.get(member_id=member_id)).status == "ERASED"
     # The ledger and the orders stay, for accounting, with nobody behind them.
     assert await MemberOrder.filter(member_id=member_id).count() == 1

@@ -67,3 +67,14 @@ def test_ids_name_their_kind() -> None:
     assert kind_of_id("custody_event_id") == "CustodyEvent"
     assert as_uuid("nope") is None
     assert as_uuid(str(uuid.UUID(int=1))) == uuid.UUID(int=1)
+
+
+def test_free_text_about_a_member_keeps_only_its_length() -> None:
+    shown = plain(
+        {"input": {"memberId": "m-1", "text": "Called 王女士 at 13900000001", "body": "hi"}}
+    )
+    assert shown["input"] == {
+        "memberId": "m-1",
+        "text": "[25 characters]",
+        "body": "[2 characters]",
+    }

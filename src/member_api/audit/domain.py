@@ -14,6 +14,9 @@ OK = "OK"
 REDACTED = "[redacted]"
 # Argument names holding any of these words are never written down.
 SECRET_WORDS = ("password", "token", "secret", "signature")
+# Free text a staff member writes about or to a member (a care note, a post's body): its
+# own table keeps it (and erases it with the account); the log keeps only its length.
+CONTENT_NAMES = ("text", "body")
 MAX_TEXT = 500
 
 
@@ -68,11 +71,15 @@ def plain(value: Any, *, skip: Callable[[Any], bool] = lambda _: False) -> Any:
 
 
 def _object(pairs: Any, skip: Callable[[Any], bool]) -> dict[str, Any]:
-    return {
-        camel(name): REDACTED if is_secret(name) else plain(item, skip=skip)
-        for name, item in pairs
-        if not skip(item)
-    }
+    return {camel(name): _kept(name, item, skip) for name, item in pairs if not skip(item)}
+
+
+def _kept(name: str, item: Any, skip: Callable[[Any], bool]) -> Any:
+    if is_secret(name):
+        return REDACTED
+    if name.lower() in CONTENT_NAMES and isinstance(item, str):
+        return f"[{len(item)} characters]"
+    return plain(item, skip=skip)
 
 
 def kind_of_id(name: str) -> str:
