@@ -416,3 +416,42 @@ async def test_each_staff_read_of_a_member_passes_through_one_place(
     assert "(advisor)" in reads[0]
     assert reads[1].startswith(f"staff read: member.view of member {member_id} by staff ")
     assert "(moderator)" in reads[1]
+
+
+PRIVACY = """
+query($id: ID!) {
+  member360(memberId: $id) {
+    birthday { month day }
+    consents { purpose granted policyVersion }
+    accountDeletion { status erasesAt }
+  }
+}
+"""
+
+
+async def test_the_360_shows_consents_birthday_and_a_pending_deletion(
+    client: httpx.AsyncClient, staff: Staff
+) -> None:
+    member_id, token = await new_member(client, "13900000041")
+    empty = (await member360(client, staff.advisor, member_id, PRIVACY))["data"]["member360"]
+    assert (empty["birthday"], empty["accountDeletion"]) == (None, None)
+    assert {c["purpose"]: c["granted"] for c in empty["consents"]} == {
+        "MARKETING": False,
+        "PERSONALISATION": False,
+        "PUBLIC_PROFILE": False,
+    }
+    consent = {"input": {"purpose": "MARKETING", "granted": True}}
+    assert (await gql(client, op("SetConsent"), consent, token=token))["data"]
+    birthday = {"input": {"month": 2, "day": 29}}
+    assert (await gql(client, op("SetBirthday"), birthday, token=token))["data"]
+    leaving = {"input": {"reason": "moving abroad"}}
+    assert (await gql(client, op("RequestAccountDeletion"), leaving, token=token))["data"]
+    body = await member360(client, staff.operator, member_id, PRIVACY)
+    view = body["data"]["member360"]
+    assert view["birthday"] == {"month": 2, "day": 29}
+    granted = {c["purpose"] for c in view["consents"] if c["granted"]}
+    assert granted == {"MARKETING"}
+    assert view["accountDeletion"]["status"] == "PENDING"
+    assert view["accountDeletion"]["erasesAt"]
+    refused = await member360(client, staff.authenticator, member_id, PRIVACY)
+    assert forbidden_parts(refused) == {"birthday", "consents", "accountDeletion"}

@@ -55,11 +55,13 @@ from member_api.graphql.ids import parse_id
 from member_api.graphql.pagination import newest_first_page
 from member_api.graphql.results import outcome
 from member_api.graphql.roles import Roles
-from member_api.members.gql import BadgeType, badges_of, tier_history_of
+from member_api.members.gql import BadgeType, Birthday, badges_of, tier_history_of
 from member_api.members.models import Member
 from member_api.notifications.gql import NotificationConnection, notifications_page
 from member_api.points.gql import Points, points_of
 from member_api.points.models import LedgerEntry
+from member_api.privacy.gql import AccountDeletion, Consent, consents_of
+from member_api.privacy.models import AccountDeletion as AccountDeletionRow
 from member_api.rewards.gql import RedemptionConnection, RewardCurrency, redemptions_page
 from member_api.rights import service as rights_service
 from member_api.staff.domain import StaffRole
@@ -261,6 +263,26 @@ class Member360:
         self, first: int = 20, after: str | None = None
     ) -> NotificationConnection | None:
         return await notifications_page(self.row.id, first, after)
+
+    @strawberry.field(description="Month and day; null until entered.", extensions=[Roles(*CARE)])
+    def birthday(self) -> Birthday | None:
+        month, day = self.row.birthday_month, self.row.birthday_day
+        return Birthday(month=month, day=day) if month and day else None
+
+    @strawberry.field(
+        description="Every consent purpose with the member's decision under the policy in force.",
+        extensions=[Roles(*CARE)],
+    )
+    async def consents(self, info: GqlInfo) -> list[Consent] | None:
+        return await consents_of(info, self.row.id)
+
+    @strawberry.field(
+        description="The member's latest request to delete the account, if any.",
+        extensions=[Roles(*CARE)],
+    )
+    async def account_deletion(self) -> AccountDeletion | None:
+        row = await AccountDeletionRow.filter(member_id=self.row.id).order_by("-id").first()
+        return AccountDeletion.of(row) if row is not None else None
 
     @strawberry.field(description="Care notes, newest first.", extensions=[Roles(*CARE)])
     async def care_notes(
