@@ -19,6 +19,7 @@ from member_api import db
 from member_api.errors import DomainError
 from member_api.logs import configure_logging
 from member_api.settings import Settings, SettingsError
+from member_api.staff.domain import StaffRole
 
 
 def _settings() -> Settings:
@@ -352,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--role",
         action="append",
         required=True,
-        choices=["operator", "authenticator", "moderator"],
+        choices=[role.value for role in StaffRole],
         help="repeat for several roles",
     )
     staff.set_defaults(handler=_cmd_create_staff)

@@ -17,8 +17,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from member_api.staff.domain import StaffRole
+
 FUZZ_STAFF = ("fuzz-staff", "fuzz-staff-pass-1")
-ALL_STAFF_ROLES = ("operator", "authenticator", "moderator")
+ALL_STAFF_ROLES = tuple(role.value for role in StaffRole)
 
 
 def _free_port() -> int:

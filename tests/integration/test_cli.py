@@ -50,7 +50,7 @@ def test_migrate_seed_and_create_staff(
     again = capsys.readouterr().out.splitlines()
     assert again == ["database has members already; demo data not seeded", *items]
     monkeypatch.setenv("STAFF_PASSWORD", "staff-pass-1")
-    assert main(["create-staff", "ops-lead", "--role", "operator", "--role", "moderator"]) == 0
+    assert main(["create-staff", "ops-lead", "--role", "operator", "--role", "admin"]) == 0
     assert main(["create-staff", "ops-lead", "--role", "operator"]) == 1
     assert "USERNAME_TAKEN" in capsys.readouterr().err
     members, staff = run_in_own_loop(_counts(sqlite_url))
