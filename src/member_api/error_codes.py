@@ -121,6 +121,10 @@ class JobErrorCode(StrEnum):
     UNKNOWN_RUN = "UNKNOWN_RUN"
 
 
+class NotificationErrorCode(StrEnum):
+    UNKNOWN_NOTIFICATION = "UNKNOWN_NOTIFICATION"
+
+
 class MemberErrorCode(StrEnum):
     BIRTHDAY_ALREADY_SET = "BIRTHDAY_ALREADY_SET"
     INVALID_BIRTHDAY = "INVALID_BIRTHDAY"
@@ -268,6 +272,7 @@ class TierErrorCode(StrEnum):
 # Any area's code: what DomainError, ClientError and the HTTP refusals carry.
 ErrorCode: TypeAlias = (
     AuthErrorCode
+    | NotificationErrorCode
     | CareErrorCode
     | CheckInErrorCode
     | CommerceErrorCode
@@ -290,6 +295,7 @@ ErrorCode: TypeAlias = (
 
 ERROR_CODE_ENUMS: tuple[type[StrEnum], ...] = (
     AuthErrorCode,
+    NotificationErrorCode,
     CareErrorCode,
     CheckInErrorCode,
     CommerceErrorCode,

@@ -51,3 +51,33 @@ async def test_bad_arguments_are_client_errors(client: httpx.AsyncClient) -> Non
         client, op("Notifications"), {"first": 5, "after": "WyJ4IiwgMV0="}, token=token
     )
     assert forged["errors"][0]["extensions"]["code"] == "INVALID_CURSOR"
+
+
+async def test_a_notification_is_marked_read_once_and_only_by_its_member(
+    client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    member_id, token = await new_member(client, "13900000011")
+    _, other = await new_member(client, "13900000012")
+    await notify(member_id=uuid.UUID(member_id), kind="TEST", title="hi", body="", at=clock.now())
+    (edge,) = (await page(client, token, 5, None))["edges"]
+    assert edge["node"]["readAt"] is None
+    notification_id = edge["node"]["id"]
+
+    async def mark(who: str, target: str) -> dict:
+        body = await gql(client, op("MarkNotificationRead"), {"input": {"id": target}}, token=who)
+        return dict(body["data"]["markNotificationRead"])
+
+    clock.advance(timedelta(minutes=1))
+    read = await mark(token, notification_id)
+    assert (read["__typename"], read["id"]) == ("Notification", notification_id)
+    first_read = read["readAt"]
+    assert first_read is not None
+    clock.advance(timedelta(minutes=1))
+    assert (await mark(token, notification_id))["readAt"] == first_read  # once
+    for who, target in ((other, notification_id), (token, "nope"), (token, str(uuid.uuid4()))):
+        refused = await mark(who, target)
+        assert refused["code"] == "UNKNOWN_NOTIFICATION"
+    (edge,) = (await page(client, token, 5, None))["edges"]
+    assert edge["node"]["readAt"] == first_read
+    anonymous = await gql(client, op("MarkNotificationRead"), {"input": {"id": notification_id}})
+    assert anonymous["data"]["markNotificationRead"]["code"] == "UNAUTHENTICATED"

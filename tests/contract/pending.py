@@ -6,9 +6,8 @@ A test fails when a listed operation starts to validate, so it cannot go stale.
 
 PENDING: frozenset[str] = frozenset(
     {
-        # foryou.graphql: recommendations, the paid membership, marking a notification read
+        # foryou.graphql: recommendations, the paid membership
         "ForYou",
         "MyMembership",
-        "MarkNotificationRead",
     }
 )

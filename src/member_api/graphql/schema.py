@@ -38,6 +38,7 @@ from member_api.graphql.sessions_check import EndedSessions
 from member_api.graphql.throttle import RequestBudget
 from member_api.graphql.validation import ValidationCache
 from member_api.members.gql import MemberMutation, MemberQuery
+from member_api.notifications.gql import NotificationMutation
 from member_api.outbox.admin_gql import OutboxAdminMutation, OutboxAdminQuery
 from member_api.points.admin_gql import PointsAdminMutation
 from member_api.privacy.admin_gql import PrivacyAdminMutation
@@ -127,6 +128,7 @@ class Mutation(
     CommunityMutation,
     ProvenanceMutation,
     PrivacyMutation,
+    NotificationMutation,
 ):
     pass
 

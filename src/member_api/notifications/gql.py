@@ -1,13 +1,20 @@
-"""The member's inbox as a connection, newest first."""
+"""The member's inbox as a connection, newest first, and marking a notification read."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
+from member_api.error_codes import NotificationErrorCode
+from member_api.errors import NotFound
+from member_api.graphql.context import GqlInfo
+from member_api.graphql.errors import AnyError
+from member_api.graphql.ids import parse_id
 from member_api.graphql.pagination import PageInfo, newest_first_page
+from member_api.graphql.results import outcome
 from member_api.notifications.models import Notification as NotificationRow
 
 
@@ -19,6 +26,17 @@ class Notification:
     body: str
     created_at: datetime
     read_at: datetime | None
+
+
+def notification_of(row: NotificationRow) -> Notification:
+    return Notification(
+        id=strawberry.ID(str(row.id)),
+        kind=row.kind,
+        title=row.title,
+        body=row.body,
+        created_at=row.created_at,
+        read_at=row.read_at,
+    )
 
 
 @strawberry.type
@@ -42,18 +60,47 @@ async def notifications_page(
         after=after,
         time_field="created_at",
     )
-    edges = [
-        NotificationEdge(
-            cursor=cursor,
-            node=Notification(
-                id=strawberry.ID(str(row.id)),
-                kind=row.kind,
-                title=row.title,
-                body=row.body,
-                created_at=row.created_at,
-                read_at=row.read_at,
-            ),
-        )
-        for cursor, row in rows
-    ]
+    edges = [NotificationEdge(cursor=cursor, node=notification_of(row)) for cursor, row in rows]
     return NotificationConnection(edges=edges, page_info=page_info)
+
+
+async def mark_read(
+    member_id: uuid.UUID, notification_id: uuid.UUID, at: datetime
+) -> NotificationRow:
+    """Mark one of the member's notifications read, once: a second call keeps the time of
+    the first. Another member's notification is not found."""
+    await NotificationRow.filter(
+        id=notification_id, member_id=member_id, read_at__isnull=True
+    ).update(read_at=at)
+    row = await NotificationRow.get_or_none(id=notification_id, member_id=member_id)
+    if row is None:
+        raise NotFound(
+            NotificationErrorCode.UNKNOWN_NOTIFICATION, "No notification of yours has that id."
+        )
+    return row
+
+
+@strawberry.input
+class MarkNotificationReadInput:
+    id: strawberry.ID
+
+
+MarkNotificationReadResult = Annotated[
+    Notification | AnyError, strawberry.union("MarkNotificationReadResult")
+]
+
+
+@strawberry.type
+class NotificationMutation:
+    @strawberry.mutation(description="Mark one of your notifications read (once; idempotent).")
+    async def mark_notification_read(
+        self, info: GqlInfo, input: MarkNotificationReadInput
+    ) -> MarkNotificationReadResult:
+        async def work() -> NotificationRow:
+            member_id = await info.context.record_member_action()
+            notification_id = parse_id(
+                input.id, code=NotificationErrorCode.UNKNOWN_NOTIFICATION, what="notification"
+            )
+            return await mark_read(member_id, notification_id, info.context.services.clock.now())
+
+        return await outcome(work(), notification_of)
