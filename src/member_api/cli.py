@@ -377,7 +377,10 @@ def build_parser() -> argparse.ArgumentParser:
         "erase-accounts",
         help="erase the personal data of accounts whose cooling-off period is over",
     )
-    for job in (review, warnings, expire, quiz, erase):
+    scores = job_sub.add_parser(
+        "member-scores", help="score every member (RFM and tags) as of the date; safe to rerun"
+    )
+    for job in (review, warnings, expire, quiz, erase, scores):
         job.add_argument(
             "--as-of",
             type=_as_of,

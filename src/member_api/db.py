@@ -44,6 +44,7 @@ MODEL_MODULES = [
     "member_api.care.models",
     "member_api.audit.models",
     "member_api.privacy.models",
+    "member_api.intelligence.models",
 ]
 MIGRATIONS_MODULE = "migrations"
 POOL_SIZE = 20

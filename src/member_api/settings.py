@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from member_api.badges.domain import BadgeRules
 from member_api.community.domain import CommunityRules
+from member_api.intelligence.domain import ScoreRules
 from member_api.points.domain import PointsRules
 from member_api.provenance.domain import CloneRules
 from member_api.rights.domain import RightsRules
@@ -120,6 +121,7 @@ DEFAULT_SCHEDULES = {
     "tier-review": "30 0 1 1,4,7,10 *",
     "weekly-quiz": "10 0 * * 1",
     "erase-accounts": "20 0 * * *",
+    "member-scores": "40 1 * * *",
 }
 
 
@@ -182,6 +184,7 @@ RULE_SECTIONS: dict[str, tuple[str, Callable[[Any], object]]] = {
     "community": ("community_rules", CommunityRules.from_mapping),
     "rights": ("rights_rules", RightsRules.from_mapping),
     "badges": ("badge_rules", BadgeRules.from_mapping),
+    "scores": ("score_rules", ScoreRules.from_mapping),
 }
 # Variables that set one rule each, over RULES_FILE.
 _RULE_VARIABLES: dict[str, dict[str, str]] = {
@@ -198,6 +201,7 @@ _RULE_VARIABLES: dict[str, dict[str, str]] = {
         "COMMENTS_PER_WINDOW": "comments_per_window",
         "RATE_WINDOW_SECONDS": "rate_window_seconds",
     },
+    "scores": {"SCORE_REFERENCE_ORDER_FEN": "reference_order_fen"},
 }
 
 
@@ -364,6 +368,7 @@ class Settings:
     community_rules: CommunityRules = field(default_factory=CommunityRules)
     rights_rules: RightsRules = field(default_factory=RightsRules)
     badge_rules: BadgeRules = field(default_factory=BadgeRules)
+    score_rules: ScoreRules = field(default_factory=ScoreRules)
     carbon_credits_per_consignment: int = 10
     aml_single_order_above_fen: int = 5_000_000
     aml_monthly_total_above_fen: int = 20_000_000

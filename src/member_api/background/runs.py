@@ -24,6 +24,7 @@ from tortoise.transactions import in_transaction
 from member_api.background.models import JobChunk, JobRun
 from member_api.business_calendar import start_of_business_day
 from member_api.community.quiz import run_weekly_quiz
+from member_api.intelligence import scores
 from member_api.members.models import Member
 from member_api.points import ledger
 from member_api.privacy.erasure import erase_due, purge_expired_exports
@@ -117,6 +118,14 @@ async def _erasure(services: Services, part: Slice) -> ChunkResult:
     return ChunkResult(erased, erased)
 
 
+async def _scores(services: Services, part: Slice) -> ChunkResult:
+    await scores.score_range(services, part.as_of, part.low, part.high)
+    # Counted from the scores kept for the day: processed are the members scored,
+    # changed those tagged.
+    scored, tagged = await scores.scored_count(part.as_of, part.low, part.high)
+    return ChunkResult(scored, tagged)
+
+
 # Each job's work on one id range, and whether it is split by member at all.
 CHUNK_WORK: dict[str, tuple[ChunkWork, bool]] = {
     "tier-review": (_review, True),
@@ -124,6 +133,7 @@ CHUNK_WORK: dict[str, tuple[ChunkWork, bool]] = {
     "expire-points": (_expiry, True),
     "weekly-quiz": (_quiz, False),
     "erase-accounts": (_erasure, True),
+    "member-scores": (_scores, True),
 }
 
 

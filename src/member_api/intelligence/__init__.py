@@ -1,0 +1,1 @@
+"""Member intelligence: scores and tags computed from what members did."""
