@@ -164,3 +164,21 @@ def test_without_a_date_a_job_runs_as_of_today(
     code, out, _ = run(capsys, "downgrade-warnings", "--dry-run")
     assert code == 0
     assert f"as of {business_today(SystemClock())}" in out
+
+
+def test_member_scores_preview_then_score_every_member(
+    demo: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    today = business_today(SystemClock()).isoformat()
+    code, out, _ = run(capsys, "member-scores", "--as-of", today, "--dry-run")
+    assert code == 0
+    assert out.startswith(f"dry run, nothing changed: member scores as of {today}: ")
+    would = int(out.split(": ")[2].split()[0])
+    assert would == len(tiers(demo)) > 0
+    code, out, _ = run(capsys, "member-scores", "--as-of", today)
+    assert code == 0
+    assert f"member-scores as of {today}: run " in out
+    assert f"{would} processed" in out
+    tomorrow = (business_today(SystemClock()) + timedelta(days=1)).isoformat()
+    code, _, err = run(capsys, "member-scores", "--as-of", tomorrow)
+    assert (code, "DATE_IN_FUTURE" in err) == (1, True)

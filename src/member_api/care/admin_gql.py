@@ -55,6 +55,7 @@ from member_api.graphql.ids import parse_id
 from member_api.graphql.pagination import newest_first_page
 from member_api.graphql.results import outcome
 from member_api.graphql.roles import Roles
+from member_api.intelligence.admin_gql import MemberScoreType, latest_score, score_of_day
 from member_api.members.gql import BadgeType, Birthday, badges_of, tier_history_of
 from member_api.members.models import Member
 from member_api.notifications.gql import NotificationConnection, notifications_page
@@ -283,6 +284,22 @@ class Member360:
     async def account_deletion(self) -> AccountDeletion | None:
         row = await AccountDeletionRow.filter(member_id=self.row.id).order_by("-id").first()
         return AccountDeletion.of(row) if row is not None else None
+
+    @strawberry.field(
+        description="The latest RFM scores and tags (the nightly member-scores job); null "
+        "until first scored.",
+        extensions=[Roles(*CARE)],
+    )
+    async def scores(self) -> MemberScoreType | None:
+        return await latest_score(self.row.id)
+
+    @strawberry.field(
+        description="The RFM scores and tags as of a past business date; null when the "
+        "member was not scored that day.",
+        extensions=[Roles(*CARE)],
+    )
+    async def score_on(self, day: date) -> MemberScoreType | None:
+        return await score_of_day(self.row.id, day)
 
     @strawberry.field(description="Care notes, newest first.", extensions=[Roles(*CARE)])
     async def care_notes(
