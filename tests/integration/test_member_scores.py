@@ -21,7 +21,7 @@ from member_api.intelligence.scores import HIGHEST_ID, LOWEST_ID, score_range
 from member_api.jobs import JOBS
 from member_api.services import Services
 from tests.commerce_support import new_member
-from tests.support import gql, staff_token
+from tests.support import gql, sql_statements, staff_token
 
 AS_OF = date(2026, 6, 30)
 NEXT_DAY = AS_OF + timedelta(days=1)
@@ -185,3 +185,22 @@ async def test_the_member_360_shows_the_latest_scores_and_a_past_day_to_care_rol
     assert (seen["scores"], seen["scoreOn"]) == (None, None)
     codes = {(e["path"][-1], e["extensions"]["code"]) for e in refused["errors"]}
     assert codes == {("scores", "FORBIDDEN"), ("scoreOn", "FORBIDDEN")}
+
+
+async def test_on_postgresql_a_chunk_is_scored_by_one_statement(
+    client: httpx.AsyncClient, services: Services, backend: str
+) -> None:
+    ids = await members_with_orders(client)
+    with sql_statements() as seen:
+        await score_range(services, AS_OF, LOWEST_ID, HIGHEST_ID)
+    writes = [s for s in seen if "member_score" in s and ("INSERT" in s or "UPDATE" in s)]
+    if backend == "postgres":
+        assert len(writes) == 1, writes
+        assert "ON CONFLICT (member_id, day)" in writes[0]
+        # The bands are bind parameters, not part of the text.
+        text, params = writes[0].rsplit(": [", 1)
+        assert "180" not in text
+        assert "400000, 15, 30, 90, 180, 6, 4, 3, 2, 5, 4, 3, 2," in params
+    else:
+        assert len(writes) == len(ids)
+    assert (await scores_on(AS_OF))[ids["steady"]] == (4, 4, 3, KEY)
