@@ -19,6 +19,7 @@ from member_api.commerce.models import MemberOrder
 from member_api.intelligence.models import MemberScore
 from member_api.intelligence.scores import HIGHEST_ID, LOWEST_ID, score_range
 from member_api.jobs import JOBS
+from member_api.members.models import Member
 from member_api.services import Services
 from tests.commerce_support import new_member
 from tests.support import gql, sql_statements, staff_token
@@ -204,3 +205,14 @@ async def test_on_postgresql_a_chunk_is_scored_by_one_statement(
     else:
         assert len(writes) == len(ids)
     assert (await scores_on(AS_OF))[ids["steady"]] == (4, 4, 3, KEY)
+
+
+async def test_an_erased_member_is_not_scored(
+    client: httpx.AsyncClient, services: Services, clock: FrozenClock
+) -> None:
+    ids = await members_with_orders(client)
+    # Set-up only: the erasure job's mark, without running it.
+    await Member.filter(id=ids["key"]).update(erased_at=clock.now())
+    run = await run_job(services, AS_OF)
+    assert run.processed == 5
+    assert ids["key"] not in await scores_on(AS_OF)
