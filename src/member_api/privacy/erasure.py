@@ -8,11 +8,13 @@ import secrets
 import uuid
 from datetime import date
 
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from member_api.auth.models import RefreshToken
 from member_api.care.models import CareNote
 from member_api.commerce.models import ItemInteraction
+from member_api.members.activity import bump_facts_version
 from member_api.members.models import Member
 from member_api.notifications.models import Notification
 from member_api.outbox.models import OutboxMessage
@@ -53,9 +55,13 @@ async def erase_member(services: Services, member_id: uuid.UUID) -> bool:
             erasure_due_at=None,
             erased_at=now,
             updated_at=now,
+            facts_version=F("facts_version") + 1,
         )
-        # Those they referred no longer point at them.
+        # Those they referred no longer point at them. Referrals are facts of the tier
+        # rules: the referrer's cached views go with the link.
         await Member.filter(referred_by_id=member.id).update(referred_by_id=None)
+        if member.referred_by_id is not None:
+            await bump_facts_version(member.referred_by_id)
         await ConsentRecord.filter(member_id=member.id).delete()
         await DataExport.filter(member_id=member.id).delete()
         await Notification.filter(member_id=member.id).delete()
