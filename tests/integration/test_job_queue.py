@@ -183,6 +183,7 @@ async def test_a_chunk_out_of_tries_fails_its_run_and_staff_retry_it(
         ("999", "UNKNOWN_RUN"),
         ("x" * 40, "UNKNOWN_RUN"),
         ("9" * 40, "UNKNOWN_RUN"),
+        ("²", "UNKNOWN_RUN"),
     ):
         refused = await gql(client, retry, {"id": bad}, token=operator, path="/admin/graphql")
         assert refused["data"]["retryJobRun"]["code"] == code

@@ -8,11 +8,8 @@ from typing import Annotated
 import strawberry
 
 from member_api.background import runs
-from member_api.background.models import JobChunk as JobChunkRow
 from member_api.background.models import JobRun as JobRunRow
 from member_api.db import after_commit
-from member_api.error_codes import JobErrorCode
-from member_api.errors import Conflict, NotFound
 from member_api.graphql.context import GqlInfo
 from member_api.graphql.errors import AnyError
 from member_api.graphql.results import outcome
@@ -98,21 +95,10 @@ class BackgroundAdminMutation:
         async def retry() -> JobRunRow:
             from member_api.background.tasks import send_pending
 
-            text = str(input.id)
-            run_id = int(text) if text.isdigit() and len(text) <= 18 else 0
-            row = await JobRunRow.get_or_none(id=run_id)
-            if row is None:
-                raise NotFound(JobErrorCode.UNKNOWN_RUN, "No job run has that id.")
-            waiting = await JobChunkRow.filter(run_id=row.id, status__in=("PENDING", "FAILED"))
-            if not any(c.status == "FAILED" or c.not_before is not None for c in waiting):
-                raise Conflict(
-                    JobErrorCode.NOTHING_TO_RETRY,
-                    f"Run {row.id} has no failed chunk, nor one waiting after a failure.",
-                )
-            await runs.retry_failed(row.id)
+            run = await runs.retry_run(runs.parse_run_id(input.id))
             # Sent once the retry is committed (the audit log wraps staff mutations in a
             # transaction): a worker must find the chunks pending.
-            await after_commit(lambda: send_pending(row.id))
-            return await JobRunRow.get(id=row.id)
+            await after_commit(lambda: send_pending(run.id))
+            return run
 
         return await outcome(retry(), run_of)

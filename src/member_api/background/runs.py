@@ -24,6 +24,8 @@ from tortoise.transactions import in_transaction
 from member_api.background.models import JobChunk, JobRun
 from member_api.business_calendar import start_of_business_day
 from member_api.community.quiz import run_weekly_quiz
+from member_api.error_codes import JobErrorCode
+from member_api.errors import Conflict, NotFound
 from member_api.intelligence import scores
 from member_api.members.models import Member
 from member_api.points import ledger
@@ -186,6 +188,27 @@ async def retry_failed(run_id: int) -> int:
             status="RUNNING", chunks_failed=failed, finished_at=None
         )
     return again
+
+
+def parse_run_id(value: str) -> int:
+    """A run's id as staff send it; anything else names no run."""
+    text = str(value)
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        raise NotFound(JobErrorCode.UNKNOWN_RUN, "No job run has that id.")
+    return int(text)
+
+
+async def retry_run(run_id: int) -> JobRun:
+    """Staff's retry: the run's failed chunks (and those waiting after a failure) are due
+    now; refused when it has none."""
+    if not await JobRun.exists(id=run_id):
+        raise NotFound(JobErrorCode.UNKNOWN_RUN, "No job run has that id.")
+    if not await retry_failed(run_id):
+        raise Conflict(
+            JobErrorCode.NOTHING_TO_RETRY,
+            f"Run {run_id} has no failed chunk, nor one waiting after a failure.",
+        )
+    return await JobRun.get(id=run_id)
 
 
 async def _claim(services: Services, chunk_id: int) -> bool:

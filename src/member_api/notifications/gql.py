@@ -9,12 +9,12 @@ from typing import Annotated
 import strawberry
 
 from member_api.error_codes import NotificationErrorCode
-from member_api.errors import NotFound
 from member_api.graphql.context import GqlInfo
 from member_api.graphql.errors import AnyError
 from member_api.graphql.ids import parse_id
 from member_api.graphql.pagination import PageInfo, newest_first_page
 from member_api.graphql.results import outcome
+from member_api.notifications import service
 from member_api.notifications.models import Notification as NotificationRow
 
 
@@ -64,22 +64,6 @@ async def notifications_page(
     return NotificationConnection(edges=edges, page_info=page_info)
 
 
-async def mark_read(
-    member_id: uuid.UUID, notification_id: uuid.UUID, at: datetime
-) -> NotificationRow:
-    """Mark one of the member's notifications read, once: a second call keeps the time of
-    the first. Another member's notification is not found."""
-    await NotificationRow.filter(
-        id=notification_id, member_id=member_id, read_at__isnull=True
-    ).update(read_at=at)
-    row = await NotificationRow.get_or_none(id=notification_id, member_id=member_id)
-    if row is None:
-        raise NotFound(
-            NotificationErrorCode.UNKNOWN_NOTIFICATION, "No notification of yours has that id."
-        )
-    return row
-
-
 @strawberry.input
 class MarkNotificationReadInput:
     id: strawberry.ID
@@ -101,6 +85,7 @@ class NotificationMutation:
             notification_id = parse_id(
                 input.id, code=NotificationErrorCode.UNKNOWN_NOTIFICATION, what="notification"
             )
-            return await mark_read(member_id, notification_id, info.context.services.clock.now())
+            now = info.context.services.clock.now()
+            return await service.mark_read(member_id, notification_id, now)
 
         return await outcome(work(), notification_of)

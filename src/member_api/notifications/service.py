@@ -6,6 +6,8 @@ import uuid
 from datetime import datetime
 
 from member_api.db import create_once
+from member_api.error_codes import NotificationErrorCode
+from member_api.errors import NotFound
 from member_api.notifications.models import Notification
 
 
@@ -36,3 +38,17 @@ async def notify(
         created_at=at,
         dedupe_key=dedupe_key,
     )
+
+
+async def mark_read(member_id: uuid.UUID, notification_id: uuid.UUID, at: datetime) -> Notification:
+    """Mark one of the member's notifications read, once: a second call keeps the time of
+    the first. Another member's notification is not found."""
+    await Notification.filter(id=notification_id, member_id=member_id, read_at__isnull=True).update(
+        read_at=at
+    )
+    row = await Notification.get_or_none(id=notification_id, member_id=member_id)
+    if row is None:
+        raise NotFound(
+            NotificationErrorCode.UNKNOWN_NOTIFICATION, "No notification of yours has that id."
+        )
+    return row
