@@ -32,3 +32,8 @@ def all_storable(value: Any) -> bool:
     if isinstance(value, list):
         return all(all_storable(v) for v in value)
     return True
+
+
+def is_digits(text: str) -> bool:
+    """Only the ASCII digits 0-9: `str.isdigit` also takes '²' or '٣', which `int` refuses."""
+    return text.isascii() and text.isdigit()

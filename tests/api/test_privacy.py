@@ -287,6 +287,9 @@ async def test_an_export_link_expires_after_a_day(
     assert listed[0]["downloadUrl"] is None
     unknown = await client.get("/privacy/exports/nothing?expires=1&signature=x")
     assert unknown.status_code == 403
+    # A superscript two is a digit to str.isdigit, not to int: still just a forged link.
+    odd = await client.get(f"/privacy/exports/{export_row.id}?expires=%C2%B2&signature=x")
+    assert odd.status_code == 403
 
 
 async def test_only_one_export_is_prepared_at_a_time(

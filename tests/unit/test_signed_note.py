@@ -74,6 +74,7 @@ def test_checkpoint_body_round_trips() -> None:
     body = note.Checkpoint("example.com/log", 12, bytes(range(32))).body()
     assert body == "example.com/log\n12\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n"
     assert note.Checkpoint.parse(body) == note.Checkpoint("example.com/log", 12, bytes(range(32)))
-    for bad in ("example.com/log\n012\nAA==\n", "x\ny\nAA==\n", "only a line\n"):
+    bad_sizes = ("example.com/log\n012\nAA==\n", "x\ny\nAA==\n", "x\n²\nAA==\n")
+    for bad in (*bad_sizes, "only a line\n"):
         with pytest.raises(note.NoteError):
             note.Checkpoint.parse(bad)

@@ -31,6 +31,7 @@ from member_api.members.models import Member
 from member_api.points import ledger
 from member_api.privacy.erasure import erase_due, purge_expired_exports
 from member_api.services import Services
+from member_api.text import is_digits
 from member_api.tiers import review
 from member_api.tiers.models import TierReview, TierReviewResult
 
@@ -193,7 +194,7 @@ async def retry_failed(run_id: int) -> int:
 def parse_run_id(value: str) -> int:
     """A run's id as staff send it; anything else names no run."""
     text = str(value)
-    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+    if not (is_digits(text) and len(text) <= 18):
         raise NotFound(JobErrorCode.UNKNOWN_RUN, "No job run has that id.")
     return int(text)
 

@@ -13,6 +13,7 @@ from member_api.clock import BUSINESS_ZONE
 from member_api.error_codes import CommerceErrorCode
 from member_api.errors import InvalidInput, NotAuthenticated
 from member_api.signatures import sign as sign  # the scheme, shared with the outbox
+from member_api.text import is_digits
 
 SIGNATURE_TOLERANCE_SECONDS = 300
 MAX_AMOUNT_FEN = 10**12  # ten billion yuan
@@ -182,7 +183,7 @@ def verify_signature(
         raise NotAuthenticated(
             CommerceErrorCode.SIGNATURE_MISSING, "Signature headers are missing."
         )
-    if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
+    if not is_digits(timestamp) or len(timestamp) > 12:
         raise NotAuthenticated(
             CommerceErrorCode.BAD_TIMESTAMP, "The timestamp is not unix seconds."
         )

@@ -12,7 +12,7 @@ from member_api.commerce.service import apply_event
 from member_api.error_codes import CommerceErrorCode, ErrorCode, RequestErrorCode
 from member_api.errors import DomainError
 from member_api.services import Services
-from member_api.text import all_storable, loads
+from member_api.text import all_storable, is_digits, loads
 
 logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024
@@ -33,7 +33,7 @@ def _error(status: int, code: ErrorCode, message: str) -> JSONResponse:
 async def _read_body(request: Request) -> bytes | None:
     """The body, or None as soon as it is known to be too large (never buffered whole)."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    if is_digits(declared) and int(declared) > MAX_BODY_BYTES:
         return None
     chunks: list[bytes] = []
     size = 0

@@ -24,6 +24,7 @@ from member_api.graphql.roles import Roles
 from member_api.graphql.scalars import Fen
 from member_api.members.masked import MaskedMember, masked_member
 from member_api.staff.domain import StaffRole
+from member_api.text import is_digits
 
 
 @strawberry.enum(name="AmlFlagState", description="OPEN -> REVIEWING -> CLEARED or REPORTED.")
@@ -37,7 +38,7 @@ class AmlFlagState(Enum):
 def parse_flag_id(value: str) -> int:
     """Flag ids are positive whole numbers; anything else names no flag."""
     text = str(value)
-    if not (text.isascii() and text.isdigit()) or len(text) > 19 or not 0 < int(text) < 2**63:
+    if not is_digits(text) or len(text) > 19 or not 0 < int(text) < 2**63:
         raise NotFound(ComplianceErrorCode.UNKNOWN_FLAG, "No AML flag has that id.")
     return int(text)
 

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from member_api.error_codes import PrivacyErrorCode
 from member_api.errors import InvalidInput
+from member_api.text import is_digits
 
 REASON_MAX = 500
 LINK_CONTEXT = "privacy.data-export-link"
@@ -109,7 +110,7 @@ def download_url(base_url: str, export_id: str, expires_at: datetime, sign: Sign
 
 
 def link_is_authentic(export_id: str, expires: str, signature: str, sign: Signer) -> bool:
-    if not expires.isdigit() or len(expires) > 12:
+    if not is_digits(expires) or len(expires) > 12:
         return False
     expected = sign(link_message(export_id, int(expires)))
     return hmac.compare_digest(expected, signature)

@@ -113,7 +113,7 @@ class Checkpoint:
     @classmethod
     def parse(cls, text: str) -> Checkpoint:
         lines = text.split("\n")
-        if len(lines) < 4 or not lines[0] or not lines[1].isdigit():
+        if len(lines) < 4 or not lines[0] or not (lines[1].isascii() and lines[1].isdigit()):
             raise NoteError("a checkpoint reads origin, size and root hash, one per line")
         if lines[1] != str(int(lines[1])):
             raise NoteError("a checkpoint's size has no leading zeros")

@@ -20,6 +20,7 @@ from member_api.provenance import domain, log
 from member_api.provenance.domain import EventKind, Verdict
 from member_api.provenance.models import Checkpoint, CustodyEvent, Item, Scan, TransferCode
 from member_api.services import Services
+from member_api.text import is_digits
 
 CATEGORIES = ("BAG", "WATCH", "JEWELLERY", "APPAREL", "SHOES", "ACCESSORY")
 
@@ -64,7 +65,7 @@ def _gtin(value: str | None) -> str | None:
     if value is None or not value.strip():
         return None
     digits = value.strip()
-    if not (digits.isascii() and digits.isdigit()) or len(digits) not in (8, 12, 13, 14):
+    if not is_digits(digits) or len(digits) not in (8, 12, 13, 14):
         raise InvalidInput(
             ProvenanceErrorCode.INVALID_GTIN, "A GTIN has 8, 12, 13 or 14 digits.", field="gtin"
         )
