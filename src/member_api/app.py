@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise import connections
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from member_api import db
+from member_api import db, freshness
 from member_api.background.runs import refresh_job_metrics
 from member_api.background.worker import in_process_queue
 from member_api.cache import cache_ping
@@ -206,6 +206,7 @@ def create_app(
         )
         app.state.services = services
         await db.init_orm(settings.database_url, global_fallback=True)
+        await freshness.new_epoch(services.cache)
         try:
             async with in_process_queue(settings, services):
                 yield

@@ -94,6 +94,13 @@ class Metrics:
             ["result"],
             registry=self.registry,
         )
+        self.responses = Counter(
+            "member_api_response_cache",
+            "Registered read operations: answered from the response cache (hit), computed "
+            "and stored (miss), or computed without storing (bypass)",
+            ["operation", "result"],
+            registry=self.registry,
+        )
         self.http = Counter(
             "member_api_http_responses",
             "HTTP responses by route and status class",

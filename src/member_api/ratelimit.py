@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,38 +42,58 @@ class Budget:
     what: str
 
 
-# Each key up by one, created with its time to live (ARGV[i], seconds) if it is new.
+# The first ARGV[1] keys are counters, each up by one and created with its time to live
+# (ARGV[1 + i], seconds) if it is new; the keys after them are only read.
 _INCREMENT = """
-local counts = {}
+local counters = tonumber(ARGV[1])
+local replies = {}
 for i, name in ipairs(KEYS) do
-  redis.call('SET', name, 0, 'EX', ARGV[i], 'NX')
-  counts[i] = redis.call('INCR', name)
+  if i <= counters then
+    redis.call('SET', name, 0, 'EX', ARGV[1 + i], 'NX')
+    replies[i] = redis.call('INCR', name)
+  else
+    replies[i] = redis.call('GET', name) or false
+  end
 end
-return counts
+return replies
 """
 
 
-async def _increment(cache: Any, counters: list[tuple[str, int]]) -> list[int]:
-    """Each counter up by one, created with its time to live; on Redis, all of them in
+async def _increment(
+    cache: Any, counters: list[tuple[str, int]], reads: Sequence[str] = ()
+) -> tuple[list[int], list[Any]]:
+    """Each counter up by one, created with its time to live, and the values of `reads`
+    (cache keys as the backend names them, see `freshness.read_keys`); on Redis, all in
     one atomic script, so no counter is ever left without a TTL."""
     if isinstance(cache, RedisBackend):
         names = [cache.build_key(counter) for counter, _ in counters]
         replies = await cache.client.eval(
-            _INCREMENT, len(names), *names, *[ttl for _, ttl in counters]
+            _INCREMENT,
+            len(names) + len(reads),
+            *names,
+            *reads,
+            len(names),
+            *[ttl for _, ttl in counters],
         )
-        return [int(reply) for reply in replies]
+        return [int(r) for r in replies[: len(names)]], [
+            r if r is not None and r is not False else None for r in replies[len(names) :]
+        ]
     counts = []
     for counter, ttl in counters:
         count = int(await cache.increment(counter, 1))
         if count == 1:
             await cache.expire(counter, ttl)
         counts.append(count)
-    return counts
+    values = list(await cache.multi_get(list(reads))) if reads else []
+    return counts, values
 
 
-async def spend(cache: Any, clock: Clock, budgets: list[Budget]) -> None:
+async def spend(
+    cache: Any, clock: Clock, budgets: list[Budget], reads: Sequence[str] = ()
+) -> list[Any] | None:
     """Count one action against each budget; refuse it, typed and with a retry time, when
-    any is over its limit.
+    any is over its limit. Returns the values of the keys in `reads`, fetched in the same
+    round trip, or None when the cache could not be reached.
 
     When the shared cache cannot be reached, this process counts on its own until it
     comes back: limits hold per worker rather than not at all.
@@ -83,12 +104,14 @@ async def spend(cache: Any, clock: Clock, budgets: list[Budget]) -> None:
         (key("rate", b.scope, b.subject, slot), b.window_seconds * 2)
         for b, slot in zip(budgets, slots, strict=True)
     ]
+    values: list[Any] | None
     try:
-        counts = await _increment(cache, counters)
+        counts, values = await _increment(cache, counters, reads)
     except Exception:  # any cache failure: count here instead, loudly
         scopes = ", ".join(b.scope for b in budgets)
         logger.warning("rate limits %s counted locally: the cache failed", scopes, exc_info=True)
         counts = [_count_locally(c, slot) for (c, _), slot in zip(counters, slots, strict=True)]
+        values = None
     for budget, slot, count in zip(budgets, slots, counts, strict=True):
         if count > budget.limit:
             window = budget.window_seconds
@@ -103,6 +126,7 @@ async def spend(cache: Any, clock: Clock, budgets: list[Budget]) -> None:
                 f"At most {budget.limit} {budget.what} in {span}; try again in {retry} s.",
                 retry_after_seconds=retry,
             )
+    return values
 
 
 async def hit(

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from member_api import db
+from member_api import db, freshness
 from member_api.auth.miniprogram import MiniProgramClient
 from member_api.auth.passwords import PasswordHasher
 from member_api.auth.sessions import SessionService
@@ -24,6 +24,7 @@ from member_api.cache import CacheAside, create_cache
 from member_api.clock import Clock, SystemClock
 from member_api.graphql import persisted
 from member_api.graphql.persisted import PersistedQueries
+from member_api.graphql.response_cache import ResponseCache
 from member_api.metrics import Metrics
 from member_api.outbox.channels import OutboxClients
 from member_api.protect import DataProtector
@@ -49,6 +50,7 @@ class Services:
     persisted: PersistedQueries
     outbox: OutboxClients
     # (member, business date) pairs this process has seen recorded as active days.
+    responses: ResponseCache = field(init=False, repr=False)
     active_days: Bounded[tuple[uuid.UUID, date], bool] = field(
         default_factory=lambda: Bounded(ACTIVE_DAYS_REMEMBERED)
     )
@@ -114,7 +116,7 @@ def build_services(
         clock=clock,
     )
     protector = DataProtector(settings.data_key)
-    return Services(
+    services = Services(
         settings=settings,
         clock=clock,
         cache=cache,
@@ -146,6 +148,9 @@ def build_services(
         persisted=persisted_queries or load_persisted_queries(settings),
         outbox=OutboxClients(settings),
     )
+    services.responses = ResponseCache(services)
+    freshness.configure(cache)
+    return services
 
 
 @asynccontextmanager

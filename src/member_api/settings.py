@@ -334,6 +334,9 @@ class Settings:
     requests_per_member: int = 600
     requests_per_address: int = 1200
     request_window_seconds: int = 60
+    # Stored answers to the clients' registered read operations, per process (0: none).
+    response_cache_size: int = 2000
+    response_cache_ttl_seconds: int = 300
     metrics_token: str = field(default="", repr=False)
     # The task queue: RabbitMQ (amqp://...) for `member-api worker` processes; empty runs
     # background work inside each server process.
@@ -522,6 +525,8 @@ class Settings:
             requests_per_member=_int(env, "REQUESTS_PER_MEMBER", 600),
             requests_per_address=_int(env, "REQUESTS_PER_ADDRESS", 1200),
             request_window_seconds=_int(env, "REQUEST_WINDOW_SECONDS", 60),
+            response_cache_size=_at_least(env, "RESPONSE_CACHE_SIZE", 2000, 0),
+            response_cache_ttl_seconds=_at_least(env, "RESPONSE_CACHE_TTL_SECONDS", 300, 1),
             metrics_token=env.get("METRICS_TOKEN", ""),
             broker_url=env.get("BROKER_URL", ""),
             broker_queue=env.get("BROKER_QUEUE", cls.broker_queue),

@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 MARGIN_SECONDS = 60
 
 
-def _marker(subject_id: uuid.UUID) -> str:
+def marker_key(subject_id: uuid.UUID) -> str:
     return key("sessions-ended", "member", str(subject_id))
 
 
@@ -33,7 +33,7 @@ async def end_member_sessions(
     ).update(revoked_at=now)
     try:
         await cache.set(
-            _marker(member_id),
+            marker_key(member_id),
             int(now.timestamp()),
             ttl=access_ttl_seconds + MARGIN_SECONDS,
         )
@@ -44,7 +44,7 @@ async def end_member_sessions(
 async def sessions_ended(cache: Any, claims: AccessClaims) -> bool:
     """True when the token was issued before its member's sessions were ended."""
     try:
-        ended = await cache.get(_marker(claims.subject_id))
+        ended = await cache.get(marker_key(claims.subject_id))
     except Exception:  # an unreachable cache refuses nobody; refresh tokens stay revoked
         logger.warning("could not read the session marker", exc_info=True)
         return False

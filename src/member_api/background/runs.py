@@ -21,6 +21,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q, Subquery
 from tortoise.transactions import in_transaction
 
+from member_api import freshness
 from member_api.background.models import JobChunk, JobRun
 from member_api.business_calendar import start_of_business_day
 from member_api.community.quiz import run_weekly_quiz
@@ -287,6 +288,18 @@ async def run_chunk(services: Services, chunk_id: int) -> ChunkResult | None:
         await _fail(services, chunk, "gave up: each worker that took it died")
         logger.error("job %s as of %s: chunk %d given up", run.job, run.as_of, chunk.position)
         return None
+    async with freshness.writing(services.cache) as writes:
+        if run.job not in JOBS_MEMBERS_DO_NOT_SEE:
+            # A job may change any member's data: answers stored before it are not used.
+            await writes.touch(freshness.EVERYTHING)
+        return await _work_and_count(services, run, chunk)
+
+
+# Jobs whose results no member-facing answer shows.
+JOBS_MEMBERS_DO_NOT_SEE = frozenset({"member-scores"})
+
+
+async def _work_and_count(services: Services, run: JobRun, chunk: JobChunk) -> ChunkResult | None:
     work, _ = CHUNK_WORK[run.job]
     part = Slice(run.as_of, uuid.UUID(chunk.low), uuid.UUID(chunk.high), chunk.id)
     try:

@@ -9,6 +9,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from member_api import freshness
 from member_api.badges import service as badges
 from member_api.badges.domain import Counter
 from member_api.business_calendar import business_date
@@ -34,6 +35,11 @@ Outcome = Literal["applied", "duplicate"]
 
 async def apply_event(services: Services, event: CommerceEventIn, *, source: str) -> Outcome:
     """Apply `event` once. A replay (same eventId), even a concurrent one, is a duplicate."""
+    async with freshness.writing(services.cache):
+        return await _apply_event(services, event, source=source)
+
+
+async def _apply_event(services: Services, event: CommerceEventIn, *, source: str) -> Outcome:
     if await CommerceEvent.filter(event_id=event.event_id).exists():
         return "duplicate"
     try:

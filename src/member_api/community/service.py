@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from tortoise.expressions import F, Q, Subquery
 from tortoise.transactions import in_transaction
 
-from member_api import ratelimit
+from member_api import freshness, ratelimit
 from member_api.badges import service as badges
 from member_api.badges.domain import Counter
 from member_api.business_calendar import business_date
@@ -91,6 +91,7 @@ async def join_group(services: Services, *, member_id: uuid.UUID, group_id: uuid
     """Join (joining twice changes nothing)."""
     group = await _group(group_id)
     async with in_transaction():
+        await freshness.touch(freshness.GROUPS, freshness.group(group.id))
         await _join(services, group, member_id)
     return await Group.get(id=group.id)
 
@@ -98,6 +99,7 @@ async def join_group(services: Services, *, member_id: uuid.UUID, group_id: uuid
 async def leave_group(services: Services, *, member_id: uuid.UUID, group_id: uuid.UUID) -> Group:
     group = await _group(group_id)
     async with in_transaction():
+        await freshness.touch(freshness.GROUPS, freshness.group(group.id))
         # The group row locked: a new owner cannot be named while their membership goes.
         group = await Group.select_for_update(no_key=True).get(id=group.id)
         if group.owner_id == member_id:
@@ -201,6 +203,7 @@ async def create_post(
     today = business_date(now)
     post_id = uuid.uuid4()
     async with in_transaction():
+        await freshness.touch(freshness.group(group.id))
         # Recording the action locks the member: the daily count below is exact.
         await tasks.record(
             services, member_id=member_id, action=Action.POST, reference=str(post_id)
@@ -248,6 +251,7 @@ async def comment_on_post(
     await _rate(services, "comments", member_id, rules.comments_per_window)
     comment_id = uuid.uuid4()
     async with in_transaction():
+        await freshness.touch(freshness.post(post.id), freshness.group(post.group_id))
         await tasks.record(
             services, member_id=member_id, action=Action.COMMENT, reference=str(comment_id)
         )
@@ -267,6 +271,7 @@ async def like_post(services: Services, *, member_id: uuid.UUID, post_id: uuid.U
     """Like once: a second like, even a concurrent one, changes nothing."""
     post = await visible_post(post_id, member_id)
     async with in_transaction():
+        await freshness.touch(freshness.post(post.id), freshness.group(post.group_id))
         await tasks.record(
             services, member_id=member_id, action=Action.LIKE, reference=str(post.id)
         )
@@ -281,6 +286,7 @@ async def like_post(services: Services, *, member_id: uuid.UUID, post_id: uuid.U
 async def unlike_post(services: Services, *, member_id: uuid.UUID, post_id: uuid.UUID) -> Post:
     post = await visible_post(post_id, member_id)
     async with in_transaction():
+        await freshness.touch(freshness.post(post.id), freshness.group(post.group_id))
         removed = await PostLike.filter(post_id=post.id, member_id=member_id).delete()
         if removed:
             await Post.filter(id=post.id).update(like_count=F("like_count") - 1)
@@ -297,6 +303,7 @@ async def report_post(
         raise InvalidInput(CommunityErrorCode.OWN_POST, "You cannot report your own post.")
     now = services.clock.now()
     async with in_transaction():
+        await freshness.touch(freshness.post(post.id), freshness.group(post.group_id))
         if not await create_once(
             PostReport, post_id=post.id, member_id=member_id, reason=reason, created_at=now
         ):

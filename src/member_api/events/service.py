@@ -9,6 +9,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from member_api import freshness
 from member_api.business_calendar import business_date
 from member_api.error_codes import EventErrorCode
 from member_api.errors import NotFound
@@ -99,6 +100,7 @@ async def sign_up(services: Services, *, member_id: uuid.UUID, event_id: uuid.UU
     domain.check_tier(TierCode(member.tier), min_tier)
     try:
         async with in_transaction():
+            await freshness.touch(freshness.EVENTS)
             signup = await EventSignup.get_or_none(event_id=event.id, member_id=member_id)
             if signup is None:
                 # The unique key (event, member) stops a second seat for one member.
@@ -134,6 +136,7 @@ async def cancel_sign_up(
 ) -> EventSignup:
     await _open_event(services, event_id)
     async with in_transaction():
+        await freshness.touch(freshness.EVENTS)
         signup = await EventSignup.get_or_none(event_id=event_id, member_id=member_id)
         cancelled = 0
         if signup is not None:

@@ -77,6 +77,13 @@ class PersistedQueries:
         )
         return {"operations": operations}
 
+    def registered_text(self, name: str) -> str:
+        """The registered text of the operation called `name`."""
+        for digest, known in self.names.items():
+            if known == name:
+                return self.registered[digest]
+        raise KeyError(name)
+
     def lookup(self, digest: str) -> str | None:
         found = self.registered.get(digest)
         if found is not None:

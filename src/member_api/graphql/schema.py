@@ -37,6 +37,7 @@ from member_api.graphql.scalars import SCALARS
 from member_api.graphql.sessions_check import EndedSessions
 from member_api.graphql.throttle import RequestBudget
 from member_api.graphql.validation import ValidationCache
+from member_api.graphql.writes import AnnounceWrites
 from member_api.members.gql import MemberMutation, MemberQuery
 from member_api.notifications.gql import NotificationMutation
 from member_api.outbox.admin_gql import OutboxAdminMutation, OutboxAdminQuery
@@ -101,6 +102,7 @@ def _build(query: type, mutation: type, *, introspection: bool = True) -> strawb
         *limit_extensions(),
         RequestBudget,
         EndedSessions,
+        AnnounceWrites,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)

@@ -12,6 +12,9 @@ from strawberry.extensions import SchemaExtension
 class EndedSessions(SchemaExtension):
     async def on_execute(self) -> AsyncIterator[None]:
         context: Any = self.execution_context.context
-        if context is not None and hasattr(context, "check_sessions"):
+        checked = context is not None and getattr(
+            getattr(getattr(context, "request", None), "state", None), "sessions_checked", False
+        )
+        if context is not None and hasattr(context, "check_sessions") and not checked:
             await context.check_sessions()
         yield

@@ -3,6 +3,7 @@ shared cache (Redis when configured); over budget, a typed error, 429 and Retry-
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -42,11 +43,30 @@ class RequestBudget(SchemaExtension):
 
 async def _spend(context: Any) -> None:
     """The client address's budget and, when signed in, the caller's: one round trip."""
+    state = context.request.state
+    if getattr(state, "budget_spent", False):
+        return  # counted already, by the response cache's look-up
+    try:
+        claims = context.claims()
+    except NotAuthenticated:
+        claims = None
     services = context.services
-    settings = services.settings
+    budgets = request_budgets(
+        services.settings,
+        context.client_address,
+        context.audience,
+        claims.subject_id if claims is not None else None,
+    )
+    if budgets:
+        await ratelimit.spend(services.cache, services.clock, budgets)
+
+
+def request_budgets(
+    settings: Any, address: str | None, audience: str, subject_id: uuid.UUID | None
+) -> list[ratelimit.Budget]:
+    """What one request counts against: its address's budget and, signed in, its caller's."""
     window = settings.request_window_seconds
     budgets = []
-    address = context.client_address
     if address:
         budgets.append(
             ratelimit.Budget(
@@ -57,19 +77,14 @@ async def _spend(context: Any) -> None:
                 "requests from one address",
             )
         )
-    try:
-        claims = context.claims()
-    except NotAuthenticated:
-        claims = None
-    if claims is not None:
+    if subject_id is not None:
         budgets.append(
             ratelimit.Budget(
-                f"requests-{context.audience}",
-                str(claims.subject_id),
+                f"requests-{audience}",
+                str(subject_id),
                 settings.requests_per_member,
                 window,
                 "requests",
             )
         )
-    if budgets:
-        await ratelimit.spend(services.cache, services.clock, budgets)
+    return budgets

@@ -73,12 +73,28 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             response.headers["allow"] = "GET, POST"
             await response(scope, receive, send)
             return
+        pending = None
+        if self.audience == "member":
+            accept = request.headers.get("accept", "")
+            kind = (
+                f"{GRAPHQL_RESPONSE}; charset=utf-8"
+                if prefers_graphql_response(accept)
+                else "application/json"
+            )
+            answered = await request.app.state.services.responses.answer(request, kind)
+            if isinstance(answered, Response):
+                await answered(scope, receive, send)
+                return
+            pending = answered
         try:
             response = await self.run(request)
         except HTTPException as refused:
             response = refusal(
                 refused.status_code, refused.reason, accept=request.headers.get("accept", "")
             )
+        if pending is not None:
+            clean = getattr(request.state, "answer_clean", False)
+            request.app.state.services.responses.keep(pending, response, clean)
         await response(scope, receive, send)
 
     async def render_graphql_ide(self, request: Request) -> Response:
@@ -128,6 +144,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         processed = await super().process_result(request, result)
+        request.state.answer_clean = not result.errors
         sub_response = getattr(request.state, "sub_response", None)
         if not getattr(sub_response, "graphql_response_json", False):
             return processed

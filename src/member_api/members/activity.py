@@ -7,6 +7,7 @@ from datetime import date
 
 from tortoise.expressions import F
 
+from member_api import freshness
 from member_api.db import create_once
 from member_api.members.models import ActivityDay, Member
 
@@ -26,4 +27,5 @@ async def mark_active(member_id: uuid.UUID, day: date) -> bool:
 
 
 async def bump_facts_version(member_id: uuid.UUID) -> None:
+    await freshness.touch(freshness.member(member_id))
     await Member.filter(id=member_id).update(facts_version=F("facts_version") + 1)

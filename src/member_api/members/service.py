@@ -8,6 +8,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from member_api import freshness
 from member_api.auth.passwords import check_password_policy
 from member_api.auth.sessions import IssuedTokens
 from member_api.auth.tokens import CANCEL_DELETION_ROLE
@@ -211,6 +212,7 @@ async def update_profile(
         member.avatar_url = domain.clean_avatar_url(avatar_url)
     member.updated_at = services.clock.now()
     async with in_transaction():
+        await freshness.touch(freshness.member(member.id), freshness.PROFILES)
         # Only the profile's own columns: a save of the whole row could undo a tier
         # change committed meanwhile.
         await member.save(update_fields=["display_name", "avatar_url", "updated_at"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from member_api import freshness
 from member_api.db import create_once
 from member_api.error_codes import NotificationErrorCode
 from member_api.errors import NotFound
@@ -24,6 +25,7 @@ async def notify(
 
     Returns False when that key was delivered already.
     """
+    await freshness.touch(freshness.member(member_id))
     if (
         dedupe_key
         and await Notification.filter(member_id=member_id, dedupe_key=dedupe_key).exists()

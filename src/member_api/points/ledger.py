@@ -15,6 +15,7 @@ from tortoise.expressions import F, Q
 from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
+from member_api import freshness
 from member_api.business_calendar import business_date
 from member_api.error_codes import PointsErrorCode
 from member_api.errors import Conflict
@@ -28,6 +29,7 @@ CARBON = "CARBON"
 
 async def lock_account(member_id: uuid.UUID, currency: str = POINTS) -> LedgerAccount:
     """The member's account, created on first use, locked for the transaction."""
+    await freshness.touch(freshness.member(member_id))
     account = await LedgerAccount.select_for_update(no_key=True).get_or_none(
         member_id=member_id, currency=currency
     )

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from member_api import freshness
 from member_api.db import create_once
 from member_api.provenance import merkle, note
 from member_api.provenance.domain import EventKind, Leaf, what_of
@@ -81,6 +82,7 @@ async def append(
 ) -> CustodyEvent:
     """Append one event and sign the new checkpoint. Call inside a transaction: the log
     head stays locked until it commits, so leaves get consecutive indexes."""
+    await freshness.touch(freshness.PROVENANCE, freshness.item(item.public_id))
     await create_once(LogHead, id=1, size=0, frontier=[])  # the first append makes it
     head = await LogHead.select_for_update().get(id=1)
     before = await CustodyEvent.filter(item_id=item.id).order_by("-leaf_index").first()

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from tortoise.transactions import in_transaction
 
+from member_api import freshness
 from member_api.error_codes import ProvenanceErrorCode
 from member_api.errors import Conflict, Forbidden, InvalidInput, NotFound
 from member_api.members.models import Member
@@ -105,6 +106,7 @@ async def register_item(
         raise NotFound(ProvenanceErrorCode.UNKNOWN_MEMBER, "No member has that id.")
     item_id = uuid.uuid4()
     serial = serial.strip() if serial else None
+    await freshness.touch(freshness.PROVENANCE)
     return await Item.create(
         id=item_id,
         public_id=domain.new_public_id(),
@@ -284,12 +286,32 @@ async def record_scan(
     services: Services, item: Item, *, city: str | None, address: str | None
 ) -> None:
     """Keep a coarse place; the same place scanning again within 10 minutes adds nothing."""
+    await _record_scan(services, item.id, item.public_id, city=city, address=address)
+
+
+async def record_scan_of(
+    services: Services, public_id: str, *, city: str | None, address: str | None
+) -> bool:
+    """`record_scan` by public id (no item, nothing recorded): True when the scan was
+    new, so what the item's page says about clones may have changed."""
+    found = await Item.filter(public_id=public_id).values_list("id", flat=True)
+    if not found:
+        return False
+    return await _record_scan(services, found[0], public_id, city=city, address=address)
+
+
+async def _record_scan(
+    services: Services, item_id: Any, public_id: str, *, city: str | None, address: str | None
+) -> bool:
     now = services.clock.now()
     known_city, network = domain.normal_city(city), network_of(address)
     recent = now - timedelta(minutes=10)
-    if await Scan.exists(item_id=item.id, at__gte=recent, city=known_city, network=network):
-        return
-    await Scan.create(item_id=item.id, at=now, city=known_city, network=network)
+    if await Scan.exists(item_id=item_id, at__gte=recent, city=known_city, network=network):
+        return False
+    async with freshness.writing(services.cache) as writes:
+        await writes.touch(freshness.item(public_id))
+        await Scan.create(item_id=item_id, at=now, city=known_city, network=network)
+    return True
 
 
 async def clone_signs(services: Services, item: Item) -> list[str]:

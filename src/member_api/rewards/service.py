@@ -10,6 +10,7 @@ from tortoise.functions import Sum
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from member_api import freshness
 from member_api.business_calendar import business_date
 from member_api.error_codes import RewardErrorCode
 from member_api.errors import Conflict, DomainError, NotFound
@@ -116,6 +117,7 @@ async def redeem(
     now = services.clock.now()
     try:
         async with in_transaction():
+            await freshness.touch(freshness.REWARDS)
             member = await Member.get(id=member_id)
             reward_row = await Reward.get_or_none(id=reward_id)
             if reward_row is None:
@@ -179,6 +181,7 @@ async def cancel(
     """Cancel an unused redemption: points back to their lots (same expiry), stock back."""
     now = services.clock.now()
     async with in_transaction():
+        await freshness.touch(freshness.REWARDS)
         found = await Redemption.get_or_none(id=redemption_id, member_id=member_id)
         if found is None:
             raise NotFound(

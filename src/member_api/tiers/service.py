@@ -11,6 +11,7 @@ from typing import Any
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from member_api import freshness
 from member_api.business_calendar import business_today
 from member_api.cache import key
 from member_api.error_codes import TierErrorCode
@@ -37,6 +38,7 @@ async def lock_member(member_id: uuid.UUID) -> Member:
     """Lock the member's row for the rest of the transaction (serialises tier changes)."""
     # FOR NO KEY UPDATE: rows that reference the member (orders, redemptions) can still
     # be inserted by others meanwhile, which avoids deadlocks with the ledger's locks.
+    await freshness.touch(freshness.member(member_id))
     member = await Member.select_for_update(no_key=True).get_or_none(id=member_id)
     if member is None:
         raise NotFound(TierErrorCode.UNKNOWN_MEMBER, "No member has that id.")
@@ -56,6 +58,7 @@ async def change_tier(
     old_tier = TierCode(member.tier)
     if new_tier is old_tier:
         return
+    await freshness.touch(freshness.member(member.id), freshness.PROFILES)
     now = services.clock.now()
     member.tier = new_tier.value
     member.tier_since = now
