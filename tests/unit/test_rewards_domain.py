@@ -38,6 +38,7 @@ from member_api.rewards.domain import (
     in_stock,
     new_voucher_code,
     normal_voucher_code,
+    redeemable,
     tier_allows,
     total_price,
     unavailable_reason,
@@ -449,3 +450,46 @@ def test_only_an_active_voucher_can_be_used() -> None:
 
 def test_the_states_are_the_stored_strings() -> None:
     assert [s.value for s in RedemptionStatus] == ["ACTIVE", "USED", "CANCELLED"]
+
+
+# --- Redeemable: what the catalogue tells a member ------------------------------------
+
+
+@given(
+    price=st.integers(min_value=1, max_value=1_000),
+    stock=st.integers(min_value=0, max_value=3),
+    limit=st.none() | st.integers(min_value=1, max_value=3),
+    already=st.integers(min_value=0, max_value=4),
+    balance=st.integers(min_value=-100, max_value=2_000),
+    min_tier=st.none() | st.sampled_from(TIER_ORDER),
+    tier=st.sampled_from(TIER_ORDER),
+    start=st.none() | st.sampled_from([NOW - TICK, NOW, NOW + TICK]),
+    end=st.none() | st.sampled_from([NOW, NOW + TICK]),
+)
+def test_a_reward_is_redeemable_exactly_when_one_unit_passes_every_check(
+    price: int,
+    stock: int,
+    limit: int | None,
+    already: int,
+    balance: int,
+    min_tier: TierCode | None,
+    tier: TierCode,
+    start: datetime | None,
+    end: datetime | None,
+) -> None:
+    offer = Offer(
+        price=price,
+        stock=stock,
+        limit_per_member=limit,
+        min_tier=min_tier,
+        active_from=start,
+        active_until=end,
+    )
+    try:
+        check_gates(offer, tier, NOW)
+        check_limit(limit, already, 1)
+        check_stock(stock, 1)
+        passes = can_afford(balance, price)
+    except DomainError:
+        passes = False
+    assert redeemable(offer, tier, balance, already, NOW) is passes

@@ -376,6 +376,23 @@ async def balance(
     return int((row or {}).get("total") or 0) - int(account.debt), int(account.debt)
 
 
+async def balances(member_id: uuid.UUID, *, as_of: date) -> dict[str, int]:
+    """Every balance of the member by currency, each as `balance(..., as_of=as_of)` gives
+    it, in two queries; a currency without an account is left out (its balance is 0)."""
+    accounts = await LedgerAccount.filter(member_id=member_id)
+    if not accounts:
+        return {}
+    rows = (
+        await LedgerLot.filter(account_id__in=[a.id for a in accounts])
+        .filter(Q(expires_on__isnull=True) | Q(expires_on__gt=as_of))
+        .annotate(total=Sum("remaining"))
+        .group_by("account_id")
+        .values_list("account_id", "total")
+    )
+    totals = {int(account_id): int(total or 0) for account_id, total in rows}
+    return {a.currency: totals.get(a.id, 0) - int(a.debt) for a in accounts}
+
+
 async def expiring(member_id: uuid.UUID, start: date, end: date) -> list[tuple[date, int]]:
     """Points that expire between `start` and `end` (inclusive), by date."""
     rows = await LedgerLot.filter(

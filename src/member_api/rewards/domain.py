@@ -187,6 +187,20 @@ def can_afford(balance: int, price: int, quantity: int = 1) -> bool:
     return balance >= total_price(price, quantity)
 
 
+def redeemable(
+    offer: Offer, member_tier: TierCode, balance: int, already: int, now: datetime
+) -> bool:
+    """Whether one unit would be redeemed now: on sale, open to the tier, in stock, within
+    the per-member limit (given the units `already` held) and affordable from `balance`."""
+    return (
+        in_stock(offer.stock, 1)
+        and unavailable_reason(offer, now) is None
+        and tier_allows(member_tier, offer.min_tier)
+        and within_limit(offer.limit_per_member, already, 1)
+        and can_afford(balance, offer.price)
+    )
+
+
 def check_request(quantity: int, idempotency_key: str) -> None:
     """A member's redemption request before anything is looked up."""
     if not 1 <= quantity <= MAX_QUANTITY:

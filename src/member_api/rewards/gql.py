@@ -16,11 +16,10 @@ from member_api.graphql.ids import parse_id
 from member_api.graphql.pagination import PageInfo, newest_first_page
 from member_api.graphql.results import outcome
 from member_api.graphql.scalars import PointCount
-from member_api.rewards import service
+from member_api.rewards import domain, service
 from member_api.rewards.models import Redemption as RedemptionRow
 from member_api.rewards.models import Reward as RewardRow
 from member_api.tiers.gql import Tier
-from member_api.tiers.rules import TierCode as TierCodeValue
 
 
 @strawberry.enum
@@ -40,7 +39,8 @@ class RewardCurrency(Enum):
 
 @strawberry.type
 class Reward:
-    row: strawberry.Private[RewardRow]
+    reward_id: strawberry.Private[uuid.UUID]
+    offer: strawberry.Private[domain.Offer]
     id: strawberry.ID
     name: str
     description: str
@@ -63,7 +63,8 @@ class Reward:
     def of(cls, row: RewardRow) -> Reward:
         currency = RewardCurrency(row.currency)
         return cls(
-            row=row,
+            reward_id=row.id,
+            offer=service.offer_of(row),
             id=strawberry.ID(str(row.id)),
             name=row.name,
             description=row.description,
@@ -79,14 +80,39 @@ class Reward:
 
     @strawberry.field
     def min_tier(self, info: GqlInfo) -> Tier | None:
-        if not self.row.min_tier:
+        if self.offer.min_tier is None:
             return None
-        return Tier.of(TierCodeValue(self.row.min_tier), info.context.services.settings.tier_rules)
+        return Tier.of(self.offer.min_tier, info.context.services.settings.tier_rules)
 
     @strawberry.field(description="Whether the signed-in member could redeem one now.")
     async def redeemable_by_me(self, info: GqlInfo) -> bool:
         member_id = info.context.viewer_id()
-        return await service.redeemable_by(info.context.services, self.row, member_id)
+        if member_id is None or not domain.in_stock(self.offer.stock, 1):
+            return False
+        services = info.context.services
+
+        async def load_redeemers(ids: list[uuid.UUID]) -> list[service.Redeemer | None]:
+            return [await service.redeemer(services, i) for i in ids]
+
+        async def load_redeemed(reward_ids: list[uuid.UUID]) -> list[int]:
+            held = await service.redeemed_quantities(member_id, reward_ids)
+            return [held.get(i, 0) for i in reward_ids]
+
+        # The member's tier and balances are read once for the whole list, and the units
+        # they hold of its limited rewards in one more query.
+        member: service.Redeemer | None = await info.context.loader(
+            "reward-redeemer", load_redeemers
+        ).load(member_id)
+        if member is None:
+            return False
+        already = 0
+        if self.offer.limit_per_member is not None:
+            already = await info.context.loader("rewards-redeemed-by-me", load_redeemed).load(
+                self.reward_id
+            )
+        balance = member.balance(self.currency.value)
+        now = services.clock.now()
+        return domain.redeemable(self.offer, member.tier, balance, already, now)
 
 
 @strawberry.type
@@ -103,7 +129,7 @@ class RewardConnection:
 
 @strawberry.type
 class Redemption:
-    row: strawberry.Private[RedemptionRow]
+    reward_id: strawberry.Private[uuid.UUID]
     id: strawberry.ID
     status: str = strawberry.field(description="ACTIVE, USED or CANCELLED.")
     quantity: int
@@ -122,7 +148,7 @@ class Redemption:
         currency = RewardCurrency(row.currency)
         spent = PointCount(row.points_spent)
         return cls(
-            row=row,
+            reward_id=row.reward_id,
             id=strawberry.ID(str(row.id)),
             status=row.status,
             quantity=row.quantity,
@@ -140,7 +166,7 @@ class Redemption:
             return [rows[i] for i in ids]
 
         # A page of redemptions reads its rewards in one query.
-        return Reward.of(await info.context.loader("rewards", load).load(self.row.reward_id))
+        return Reward.of(await info.context.loader("rewards", load).load(self.reward_id))
 
 
 @strawberry.type

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
@@ -13,7 +14,7 @@ from tortoise.transactions import in_transaction
 from member_api import freshness
 from member_api.business_calendar import business_date
 from member_api.error_codes import RewardErrorCode
-from member_api.errors import Conflict, DomainError, NotFound
+from member_api.errors import Conflict, NotFound
 from member_api.members.models import Member
 from member_api.points import ledger
 from member_api.points.domain import Reason
@@ -25,7 +26,7 @@ from member_api.services import Services
 from member_api.tiers.rules import TierCode
 
 
-def _offer(reward: Reward) -> domain.Offer:
+def offer_of(reward: Reward) -> domain.Offer:
     return domain.Offer(
         price=reward.price,
         stock=reward.stock,
@@ -128,7 +129,7 @@ async def redeem(
             if earlier is not None:
                 return earlier
             reward = reward_row
-            offer = _offer(reward)
+            offer = offer_of(reward)
             domain.check_gates(offer, TierCode(member.tier), now)
             if offer.limit_per_member is not None:
                 already = await _redeemed_quantity(member_id, reward_id)
@@ -252,22 +253,50 @@ def search_redemptions(
 
 
 async def redeemable_by(services: Services, reward: Reward, member_id: uuid.UUID | None) -> bool:
-    """Would a redemption of one unit succeed for this member now?"""
-    offer = _offer(reward)
-    if member_id is None or not domain.in_stock(offer.stock, 1):
-        return False
-    member = await Member.get_or_none(id=member_id)
+    """Would a redemption of one unit succeed for this member now? (For one reward; a
+    list decides each of its rewards from one `redeemer` and `redeemed_quantities`.)"""
+    member = await Member.get_or_none(id=member_id) if member_id is not None else None
     if member is None:
         return False
-    try:
-        domain.check_gates(offer, TierCode(member.tier), services.clock.now())
-    except DomainError:
-        return False
-    limit = offer.limit_per_member
-    if limit is not None and not domain.within_limit(
-        limit, await _redeemed_quantity(member_id, reward.id), 1
-    ):
-        return False
+    offer = offer_of(reward)
+    already = 0
+    if offer.limit_per_member is not None:
+        already = await _redeemed_quantity(member.id, reward.id)
     today = business_date(services.clock.now())
-    balance, _ = await ledger.balance(member_id, reward.currency, as_of=today)
-    return domain.can_afford(balance, offer.price)
+    balance, _ = await ledger.balance(member.id, reward.currency, as_of=today)
+    now = services.clock.now()
+    return domain.redeemable(offer, TierCode(member.tier), balance, already, now)
+
+
+@dataclass(frozen=True, slots=True)
+class Redeemer:
+    """What deciding redeemability needs to know of a member: read once for a whole list."""
+
+    tier: TierCode
+    balances: dict[str, int]
+
+    def balance(self, currency: str) -> int:
+        return self.balances.get(currency, 0)
+
+
+async def redeemer(services: Services, member_id: uuid.UUID) -> Redeemer | None:
+    """The member's tier and spendable balances today; None for no such member."""
+    member = await Member.get_or_none(id=member_id)
+    if member is None:
+        return None
+    today = business_date(services.clock.now())
+    return Redeemer(TierCode(member.tier), await ledger.balances(member_id, as_of=today))
+
+
+async def redeemed_quantities(
+    member_id: uuid.UUID, reward_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """Units of each reward the member holds in redemptions not cancelled, in one query."""
+    rows = (
+        await Redemption.filter(member_id=member_id, reward_id__in=reward_ids)
+        .exclude(status=RedemptionStatus.CANCELLED.value)
+        .annotate(total=Sum("quantity"))
+        .group_by("reward_id")
+        .values_list("reward_id", "total")
+    )
+    return {uuid.UUID(str(reward_id)): int(total or 0) for reward_id, total in rows}

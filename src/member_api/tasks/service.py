@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from member_api.commerce.domain import EventType
@@ -66,6 +67,25 @@ async def _count(member: Member, task: Task) -> int:
     if end is not None:
         query = query.filter(at__lt=end)
     return await query.limit(task.target).count()
+
+
+async def _progress(member: Member, tasks: list[Task]) -> dict[TaskCode, int]:
+    """Each task's count of the member's actions (within its window, if it has one): one
+    grouped count per distinct window end, not one query per task."""
+    by_end: dict[datetime | None, list[Task]] = {}
+    for task in tasks:
+        by_end.setdefault(window_end(task, member.joined_at), []).append(task)
+    progress: dict[TaskCode, int] = {}
+    for end, grouped in by_end.items():
+        actions = sorted({a.value for task in grouped for a in task.actions})
+        query = MemberAction.filter(member_id=member.id, action__in=actions)
+        if end is not None:
+            query = query.filter(at__lt=end)
+        rows = await query.annotate(n=Count("id")).group_by("action").values_list("action", "n")
+        counts = {str(action): int(n) for action, n in rows}
+        for task in grouped:
+            progress[task.code] = sum(counts.get(a.value, 0) for a in task.actions)
+    return progress
 
 
 async def _complete(services: Services, member: Member, task: Task, now: datetime) -> bool:
@@ -186,10 +206,12 @@ class TaskStatus:
 async def statuses(services: Services, member: Member) -> list[TaskStatus]:
     rules = services.settings.task_rules
     completions = {row.code: row for row in await TaskCompletion.filter(member_id=member.id).all()}
+    open_tasks = [task for task in rules.catalogue() if task.code.value not in completions]
+    counted = await _progress(member, open_tasks) if open_tasks else {}
     result = []
     for task in rules.catalogue():
         done = completions.get(task.code.value)
-        progress = task.target if done else await _count(member, task)
+        progress = task.target if done else counted[task.code]
         result.append(
             TaskStatus(
                 task=task,

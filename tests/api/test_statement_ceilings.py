@@ -1,0 +1,421 @@
+"""The clients' list reads send a fixed number of SQL statements, however long the list.
+
+Each test fills 5 rows of what the operation lists, runs it, fills 15 more, runs it
+again, and checks both runs sent the same number of statements, within a small ceiling.
+Every run is the second of its kind, so caches filled by the first are warm in both.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from member_api.clock import FrozenClock
+from member_api.events.models import EventSignup, OfflineEvent
+from member_api.members.models import Member
+from member_api.notifications.models import Notification
+from member_api.provenance.models import Item
+from member_api.rewards import service as rewards_service
+from member_api.rewards.models import Redemption, Reward
+from member_api.tasks.models import MemberAction
+from member_api.tiers.models import TierChange
+from tests.commerce_support import new_member
+from tests.provenance_support import record, register_item, staff_pair
+from tests.rewards_support import give_points
+from tests.support import gql, op, sql_statements
+
+Seed = Callable[[int, int], Awaitable[None]]
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(datetime(2026, 11, 18, 4, 0, tzinfo=UTC))
+
+
+async def count_statements(
+    client: httpx.AsyncClient,
+    name: str,
+    variables: dict[str, Any] | None = None,
+    token: str | None = None,
+) -> tuple[dict[str, Any], list[str]]:
+    """The operation's data and the statements of its second run."""
+    await gql(client, op(name), variables, token=token)
+    with sql_statements() as statements:
+        body = await gql(client, op(name), variables, token=token)
+    assert "errors" not in body, body
+    return body["data"], list(statements)
+
+
+async def same_count_for_5_and_20(
+    client: httpx.AsyncClient,
+    name: str,
+    seed: Seed,
+    listed: Callable[[dict[str, Any]], list[Any]],
+    *,
+    ceiling: int,
+    variables: dict[str, Any] | None = None,
+    token: str | None = None,
+) -> list[dict[str, Any]]:
+    """Run `name` over 5 rows and over 20; returns the data of both runs."""
+    await seed(0, 5)
+    few, few_statements = await count_statements(client, name, variables, token)
+    await seed(5, 20)
+    many, many_statements = await count_statements(client, name, variables, token)
+    assert len(listed(few)) == 5
+    assert len(listed(many)) == 20
+    assert len(few_statements) == len(many_statements), many_statements
+    assert len(many_statements) <= ceiling, many_statements
+    return [few, many]
+
+
+def edges(connection: dict[str, Any]) -> list[dict[str, Any]]:
+    return [edge["node"] for edge in connection["edges"]]
+
+
+# --- rewards ---------------------------------------------------------------------------
+
+
+async def add_rewards(clock: FrozenClock, start: int, end: int) -> list[Reward]:
+    """Rewards of every kind of answer to redeemableByMe: cheap and dear, tier-gated,
+    sold out, limited per member, paid in carbon credits, off sale."""
+    rows = []
+    for n in range(start, end):
+        rows.append(
+            await Reward.create(
+                name=f"Reward {n}",
+                kind="COUPON",
+                currency="CARBON" if n % 7 == 3 else "POINTS",
+                price=50 if n % 5 == 1 else 10,
+                stock=0 if n % 6 == 2 else 100,
+                limit_per_member=1 if n % 4 == 0 else None,
+                min_tier="GOLD" if n % 5 == 4 else None,
+                active_from=clock.now() + timedelta(days=1) if n % 9 == 8 else None,
+                created_at=clock.now() - timedelta(minutes=n),
+            )
+        )
+    return rows
+
+
+# The page; then once for all its rewards: the member (tier), their ledger accounts, the
+# lots behind every balance, and the units they hold of the limited rewards.
+REWARD_CATALOGUE_CEILING = 5
+# Signed out, no reward can be redeemed: the page alone.
+REWARD_CATALOGUE_SIGNED_OUT_CEILING = 1
+
+
+async def test_reward_catalogue(client: httpx.AsyncClient, clock: FrozenClock, app: Any) -> None:
+    member_id, token = await new_member(client, "13900000001")
+    await give_points(member_id, 30, at=clock.now())
+    rewards: list[Reward] = []
+
+    async def seed(start: int, end: int) -> None:
+        added = await add_rewards(clock, start, end)
+        rewards.extend(added)
+        # The member already holds one unit of every limited reward of the first five.
+        for reward in added:
+            if reward.limit_per_member is not None and len(rewards) <= 5:
+                await Redemption.create(
+                    member_id=member_id,
+                    reward_id=reward.id,
+                    quantity=1,
+                    points_spent=reward.price,
+                    currency=reward.currency,
+                    voucher_code=f"V-{uuid.uuid4().hex[:12]}",
+                    idempotency_key=uuid.uuid4().hex,
+                    debit_entry_id=0,
+                    created_at=clock.now(),
+                )
+
+    _, many = await same_count_for_5_and_20(
+        client,
+        "RewardCatalogue",
+        seed,
+        lambda data: edges(data["rewards"]),
+        ceiling=REWARD_CATALOGUE_CEILING,
+        variables={"first": 20},
+        token=token,
+    )
+    # Each answer is the one a redemption of one unit would get.
+    services = app.state.services
+    expected = {
+        str(r.id): await rewards_service.redeemable_by(services, r, uuid.UUID(member_id))
+        for r in rewards
+    }
+    answers = {node["id"]: node["redeemableByMe"] for node in edges(many["rewards"])}
+    assert answers == expected
+    assert True in answers.values()
+    assert False in answers.values()
+
+
+async def test_reward_catalogue_signed_out(client: httpx.AsyncClient, clock: FrozenClock) -> None:
+    async def seed(start: int, end: int) -> None:
+        await add_rewards(clock, start, end)
+
+    _, many = await same_count_for_5_and_20(
+        client,
+        "RewardCatalogue",
+        seed,
+        lambda data: edges(data["rewards"]),
+        ceiling=REWARD_CATALOGUE_SIGNED_OUT_CEILING,
+        variables={"first": 20},
+    )
+    assert not any(node["redeemableByMe"] for node in edges(many["rewards"]))
+
+
+# The member, the page of redemptions, and their rewards in one query.
+MY_REDEMPTIONS_CEILING = 3
+
+
+async def test_my_redemptions(client: httpx.AsyncClient, clock: FrozenClock) -> None:
+    member_id, token = await new_member(client, "13900000001")
+
+    async def seed(start: int, end: int) -> None:
+        for reward in await add_rewards(clock, start, end):
+            await Redemption.create(
+                member_id=member_id,
+                reward_id=reward.id,
+                quantity=1,
+                points_spent=reward.price,
+                currency=reward.currency,
+                voucher_code=f"V-{uuid.uuid4().hex[:12]}",
+                idempotency_key=uuid.uuid4().hex,
+                debit_entry_id=0,
+                created_at=clock.now() - timedelta(minutes=len(reward.name)),
+            )
+
+    _, many = await same_count_for_5_and_20(
+        client,
+        "MyRedemptions",
+        seed,
+        lambda data: edges(data["me"]["redemptions"]),
+        ceiling=MY_REDEMPTIONS_CEILING,
+        variables={"first": 20},
+        token=token,
+    )
+    names = {node["reward"]["name"] for node in edges(many["me"]["redemptions"])}
+    assert names == {f"Reward {n}" for n in range(20)}
+
+
+# --- engagement ------------------------------------------------------------------------
+
+
+# The page of events, and the member's seats among them in one query.
+UPCOMING_EVENTS_CEILING = 2
+
+
+async def test_upcoming_events(client: httpx.AsyncClient, clock: FrozenClock) -> None:
+    member_id, token = await new_member(client, "13900000001")
+
+    async def seed(start: int, end: int) -> None:
+        for n in range(start, end):
+            event = await OfflineEvent.create(
+                title=f"Salon {n}",
+                city="Shanghai",
+                starts_at=clock.now() + timedelta(days=1 + n),
+                seats=10,
+                created_at=clock.now(),
+            )
+            if n % 3 == 0:
+                status = "CANCELLED" if n % 2 else "ACTIVE"
+                await EventSignup.create(
+                    event=event, member_id=member_id, status=status, created_at=clock.now()
+                )
+
+    _, many = await same_count_for_5_and_20(
+        client,
+        "UpcomingEvents",
+        seed,
+        lambda data: edges(data["events"]),
+        ceiling=UPCOMING_EVENTS_CEILING,
+        variables={"first": 20},
+        token=token,
+    )
+    signed = [node["title"] for node in edges(many["events"]) if node["signedUpByMe"]]
+    assert signed == [f"Salon {n}" for n in range(20) if n % 3 == 0 and not n % 2]
+
+
+# The member, completed tasks, badges, and the member's actions counted in one grouped
+# query per task window (open-ended, first days after joining), not one per task.
+TASKS_CEILING = 5
+
+
+async def test_tasks(client: httpx.AsyncClient, clock: FrozenClock) -> None:
+    member_id, token = await new_member(client, "13900000001")
+
+    async def seed(start: int, end: int) -> None:
+        for n in range(start, end):
+            await MemberAction.create(
+                member_id=member_id,
+                action="SHARE_AUTHENTICATION",
+                reference=f"item-{n}",
+                at=clock.now(),
+            )
+
+    await seed(0, 5)
+    few, few_statements = await count_statements(client, "Tasks", token=token)
+    await seed(5, 20)
+    many, many_statements = await count_statements(client, "Tasks", token=token)
+    assert few["me"]["tasks"]
+    assert len(few["me"]["tasks"]) == len(many["me"]["tasks"])
+    assert len(few_statements) == len(many_statements), many_statements
+    assert len(many_statements) <= TASKS_CEILING, many_statements
+
+
+# --- member ----------------------------------------------------------------------------
+
+
+# The member, the points account, its balance, what expires soon, the page of entries.
+POINTS_HISTORY_CEILING = 5
+
+
+async def test_points_history(client: httpx.AsyncClient, clock: FrozenClock) -> None:
+    member_id, token = await new_member(client, "13900000001")
+
+    async def seed(start: int, end: int) -> None:
+        for n in range(start, end):
+            await give_points(member_id, 10 + n, at=clock.now() - timedelta(minutes=n))
+
+    _, many = await same_count_for_5_and_20(
+        client,
+        "PointsHistory",
+        seed,
+        lambda data: edges(data["me"]["points"]["history"]),
+        ceiling=POINTS_HISTORY_CEILING,
+        variables={"first": 20},
+        token=token,
+    )
+    history = edges(many["me"]["points"]["history"])
+    assert sum(node["delta"] for node in history) == sum(10 + n for n in range(20))
+
+
+# The member and the page of notifications.
+NOTIFICATIONS_CEILING = 2
+
+
+async def test_notifications(client: httpx.AsyncClient, clock: FrozenClock) -> None:
+    member_id, token = await new_member(client, "13900000001")
+    # Registration may leave a welcome message: the lists start empty.
+    await Notification.filter(member_id=member_id).delete()
+
+    async def seed(start: int, end: int) -> None:
+        for n in range(start, end):
+            await Notification.create(
+                member_id=member_id,
+                kind="INFO",
+                title=f"Note {n}",
+                body="Hello",
+                created_at=clock.now() - timedelta(minutes=n),
+            )
+
+    await same_count_for_5_and_20(
+        client,
+        "Notifications",
+        seed,
+        lambda data: edges(data["me"]["notifications"]),
+        ceiling=NOTIFICATIONS_CEILING,
+        variables={"first": 20},
+        token=token,
+    )
+
+
+# The member and their tier changes.
+TIER_HISTORY_CEILING = 2
+
+
+async def test_tier_history(client: httpx.AsyncClient, clock: FrozenClock) -> None:
+    member_id, token = await new_member(client, "13900000001")
+    await TierChange.filter(member_id=member_id).delete()
+
+    async def seed(start: int, end: int) -> None:
+        tiers = ["SILVER", "GOLD"]
+        for n in range(start, end):
+            await TierChange.create(
+                member_id=member_id,
+                from_tier=tiers[n % 2],
+                to_tier=tiers[(n + 1) % 2],
+                changed_at=clock.now() - timedelta(days=n),
+                reason="REVIEW",
+            )
+
+    await same_count_for_5_and_20(
+        client,
+        "TierHistory",
+        seed,
+        lambda data: data["me"]["tierHistory"],
+        ceiling=TIER_HISTORY_CEILING,
+        token=token,
+    )
+
+
+# --- provenance ------------------------------------------------------------------------
+
+
+# The item, whether this place scanned it in the last ten minutes, the latest
+# checkpoint, the item's events, their leaf hashes and proof nodes (one query each for
+# all events), and the week's scans (for copied tags).
+SCAN_ITEM_CEILING = 7
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+async def test_scan_item(
+    client: httpx.AsyncClient, clock: FrozenClock, app: Any, signed_in: bool
+) -> None:
+    token = (await new_member(client, "13900000001"))[1] if signed_in else None
+    operator, authenticator = await staff_pair(client, app)
+    public_id = str((await register_item(client, operator))["publicId"])
+
+    async def seed(start: int, end: int) -> None:
+        for n in range(start, end):
+            if n == 0:
+                done = await record(client, operator, public_id, "SOURCING", clock, place="Paris")
+            else:
+                details = {"note": f"Care {n}"}
+                done = await record(
+                    client, authenticator, public_id, "MAINTENANCE", clock, details=details
+                )
+            assert done["__typename"] == "CustodyEventRecorded", done
+
+    await same_count_for_5_and_20(
+        client,
+        "ScanItem",
+        seed,
+        lambda data: data["provenance"]["events"],
+        ceiling=SCAN_ITEM_CEILING,
+        variables={"code": public_id},
+        token=token,
+    )
+
+
+# The member and their items.
+MY_ITEMS_CEILING = 2
+
+
+async def test_my_items(client: httpx.AsyncClient, clock: FrozenClock) -> None:
+    member_id, token = await new_member(client, "13900000001")
+    member = await Member.get(id=member_id)
+
+    async def seed(start: int, end: int) -> None:
+        for n in range(start, end):
+            await Item.create(
+                public_id=f"T{n:03d}{uuid.uuid4().hex[:8].upper()}",
+                brand="Hermès",
+                model=f"Kelly {n}",
+                category="BAG",
+                owner=member,
+                status="SOLD",
+                created_at=clock.now() - timedelta(minutes=n),
+            )
+
+    await same_count_for_5_and_20(
+        client,
+        "MyItems",
+        seed,
+        lambda data: data["me"]["items"],
+        ceiling=MY_ITEMS_CEILING,
+        token=token,
+    )
