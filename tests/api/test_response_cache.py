@@ -16,9 +16,11 @@ from member_api import freshness
 from member_api.auth.revocation import end_member_sessions
 from member_api.clock import FrozenClock
 from member_api.graphql.persisted import sha256_hex
+from member_api.provenance.models import Scan
 from member_api.settings import Settings
 from tests.commerce_support import new_member, paid, send_event
 from tests.community_support import group_with_members, post
+from tests.provenance_support import register_item, staff_pair
 from tests.rewards_support import create_reward, operator_token, redeem
 from tests.support import gql, op, sql_statements
 
@@ -264,3 +266,31 @@ class TestSwitchedOff:
             await centre(client, token)
         assert statements
         assert hits(app, "MemberCentre") == 0
+
+
+async def test_a_stored_item_page_still_records_each_scan(
+    client: httpx.AsyncClient, app: Any, clock: FrozenClock
+) -> None:
+    """An item's page is stored too, but every look-up is a scan: one from a place not
+    seen in the last ten minutes is recorded, and the page is built again with it."""
+    operator, _ = await staff_pair(client, app)
+    public_id = str((await register_item(client, operator))["publicId"])
+
+    async def look_up() -> dict[str, Any]:
+        body = await gql(client, op("ScanItem"), {"code": public_id})
+        assert "errors" not in body, body
+        return dict(body["data"]["provenance"])
+
+    first = await look_up()  # the first scan moves the item's version as it is recorded
+    assert await look_up() == first
+    assert await look_up() == first
+    assert hits(app, "ScanItem") == 1
+    assert await Scan.filter(item__public_id=public_id).count() == 1
+    clock.advance(timedelta(minutes=11))
+    await look_up()  # found stored, but a new scan: recorded, and the page built again
+    assert await Scan.filter(item__public_id=public_id).count() == 2
+    assert hits(app, "ScanItem") == 1
+    await look_up()
+    await look_up()
+    assert hits(app, "ScanItem") == 2
+    assert await Scan.filter(item__public_id=public_id).count() == 2

@@ -236,6 +236,7 @@ class ResponseCache:
         what to store the computed answer under; or None to take the ordinary path."""
         if not self.enabled:
             return None
+        started = time.perf_counter()
         asked = await self._asked(request)
         if asked is None:
             return None
@@ -284,12 +285,34 @@ class ResponseCache:
         if stored is not None and stored.expires > time.monotonic():
             if cacheable.scan and await self._scan_moved(asked, address):
                 return Pending(key, asked.name, False, asked.get)
-            services.metrics.responses.labels(asked.name, "hit").inc()
+            self._served(asked.name, viewer, time.perf_counter() - started)
             if asked.get and _matches(request.headers.get("if-none-match"), stored.etag):
                 return Response(status_code=304, headers={"etag": stored.etag})
             headers = {"etag": stored.etag} if asked.get else None
             return Response(stored.body, media_type=accept_json_kind, headers=headers)
         return Pending(key, asked.name, seen.storable, asked.get)
+
+    def _served(self, name: str, viewer: uuid.UUID | None, seconds: float) -> None:
+        """The metrics and the access log line a computed answer gets (`observe.py`)."""
+        registry = self.services.metrics
+        registry.responses.labels(name, "hit").inc()
+        label = registry.operation_label(name)
+        registry.requests.labels("member", label, "ok").inc()
+        registry.latency.labels("member", label).observe(seconds)
+        logger.info(
+            "member %s ok in %.1f ms (stored)",
+            label,
+            seconds * 1000,
+            extra={
+                "endpoint": "member",
+                "operation": label,
+                "subject_id": str(viewer) if viewer else None,
+                "duration_ms": round(seconds * 1000, 2),
+                "outcome": "ok",
+                "error_codes": [],
+                "stored": True,
+            },
+        )
 
     async def _scan_moved(self, asked: _Asked, address: str | None) -> bool:
         """A scan is recorded on every look-up of an item: record it, and say whether it
