@@ -7,7 +7,9 @@ per-request DataLoaders, so a page of posts costs the same queries at any size.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -23,7 +25,7 @@ from member_api.error_codes import CommunityErrorCode, ErrorCode, RequestErrorCo
 from member_api.graphql.context import GqlInfo
 from member_api.graphql.errors import AnyError, ClientError
 from member_api.graphql.ids import parse_id
-from member_api.graphql.pagination import PageInfo, newest_first_page
+from member_api.graphql.pagination import PageInfo, newest_first_page, newest_first_values
 from member_api.graphql.results import outcome, outcome_as_is
 from member_api.members.models import Member
 from member_api.tiers.gql import Tier
@@ -33,12 +35,31 @@ strawberry.enum(ContentState, name="ContentState")
 strawberry.enum(QuizVerdict, name="QuizVerdict")
 
 
-def _loader_of_members(info: GqlInfo) -> Any:
-    async def load(ids: list[uuid.UUID]) -> list[Member | None]:
-        rows = {m.id: m for m in await Member.filter(id__in=ids)}
-        return [rows.get(i) for i in ids]
+def _authors(info: GqlInfo) -> Any:
+    """The public face of members by id, read for many at once: four columns, no model
+    instances, and one `Tier` per code."""
+    rules = info.context.services.settings.tier_rules
 
-    return info.context.loader("members", load)
+    async def load(ids: list[uuid.UUID]) -> list[PostAuthor]:
+        rows = await Member.filter(id__in=ids).values_list(*_AUTHOR_COLUMNS)
+        tiers: dict[str, Tier] = {}
+        found: dict[uuid.UUID, PostAuthor] = {}
+        for member_id, display_name, avatar_url, tier in rows:
+            shown = tiers.get(tier)
+            if shown is None:
+                shown = tiers[tier] = Tier.of(TierCodeValue(tier), rules)
+            found[member_id] = PostAuthor(
+                id=strawberry.ID(str(member_id)),
+                display_name=display_name,
+                avatar_url=avatar_url,
+                tier=shown,
+            )
+        return [found[i] for i in ids]
+
+    return info.context.loader("community-authors", load)
+
+
+_AUTHOR_COLUMNS = ("id", "display_name", "avatar_url", "tier")
 
 
 def _viewer_set_loader(info: GqlInfo, name: str, model: Any, key_field: str) -> Any:
@@ -80,30 +101,50 @@ def _is_staff(info: GqlInfo) -> bool:
 
 @strawberry.type(description="The public face of a member in the community.")
 class PostAuthor:
-    row: strawberry.Private[Member]
     id: strawberry.ID
     display_name: str
     avatar_url: str | None
     tier: Tier
 
 
-def _author_of(info: GqlInfo, row: Member) -> PostAuthor:
-    return PostAuthor(
-        row=row,
-        id=strawberry.ID(str(row.id)),
-        display_name=row.display_name,
-        avatar_url=row.avatar_url,
-        tier=Tier.of(TierCodeValue(row.tier), info.context.services.settings.tier_rules),
-    )
-
-
 async def _author(info: GqlInfo, member_id: uuid.UUID) -> PostAuthor:
-    return _author_of(info, await _loader_of_members(info).load(member_id))
+    author: PostAuthor = await _authors(info).load(member_id)
+    return author
+
+
+@dataclasses.dataclass(slots=True, frozen=True)
+class PostFacts:
+    """What a post's fields and resolvers read, as plain values: a page of posts is read
+    into these without building a model instance per row."""
+
+    id: uuid.UUID
+    group_id: uuid.UUID
+    author_id: uuid.UUID
+    kind: str
+    body: str
+    image_urls: list[str]
+    like_count: int
+    comment_count: int
+    report_count: int
+    state: str
+    hidden_reason: str | None
+    created_at: datetime
+    quiz_question: str | None
+    quiz_answer: str | None
+    quiz_revealed_at: datetime | None
+    quiz_week: date | None
+
+    @classmethod
+    def of(cls, row: PostRow) -> PostFacts:
+        return cls(**{name: getattr(row, name) for name in _POST_COLUMNS})
+
+
+_POST_COLUMNS = tuple(f.name for f in dataclasses.fields(PostFacts))
 
 
 @strawberry.type(description="The weekly authentication quiz a post asks.")
 class Quiz:
-    row: strawberry.Private[PostRow]
+    row: strawberry.Private[PostFacts]
     question: str
     revealed: bool
     answer: QuizVerdict | None = strawberry.field(description="The verdict, once revealed.")
@@ -160,7 +201,7 @@ class CommentConnection:
 
 @strawberry.type
 class Post:
-    row: strawberry.Private[PostRow]
+    row: strawberry.Private[PostFacts]
     id: strawberry.ID
     body: str
     image_urls: list[str]
@@ -234,45 +275,71 @@ class PostConnection:
     page_info: PageInfo
 
 
-async def posts_of(info: GqlInfo, rows: list[PostRow]) -> list[Post]:
+async def posts_of(info: GqlInfo, rows: Sequence[PostRow | PostFacts]) -> list[Post]:
     """Posts with their authors and the viewer's likes, two batched reads for them all."""
+    facts = [r if isinstance(r, PostFacts) else PostFacts.of(r) for r in rows]
     authors, liked = await asyncio.gather(
-        _loader_of_members(info).load_many([r.author_id for r in rows]),
-        _likes(info).load_many([r.id for r in rows]),
+        _authors(info).load_many([f.author_id for f in facts]),
+        _likes(info).load_many([f.id for f in facts]),
     )
     return [
         Post(
-            row=row,
-            id=strawberry.ID(str(row.id)),
-            body=row.body,
-            image_urls=list(row.image_urls or []),
-            like_count=row.like_count,
-            comment_count=row.comment_count,
-            created_at=row.created_at,
-            state=ContentState(row.state),
-            author=_author_of(info, author),
+            row=f,
+            id=strawberry.ID(str(f.id)),
+            body=f.body,
+            image_urls=list(f.image_urls or []),
+            like_count=f.like_count,
+            comment_count=f.comment_count,
+            created_at=f.created_at,
+            state=ContentState(f.state),
+            author=author,
             liked_by_me=bool(likes),
         )
-        for row, author, likes in zip(rows, authors, liked, strict=True)
+        for f, author, likes in zip(facts, authors, liked, strict=True)
     ]
 
 
-async def post_of(info: GqlInfo, row: PostRow) -> Post:
+async def post_of(info: GqlInfo, row: PostRow | PostFacts) -> Post:
     return (await posts_of(info, [row]))[0]
 
 
 async def _posts_page(info: GqlInfo, query: Any, first: int, after: str | None) -> PostConnection:
-    rows, page = await newest_first_page(query, first=first, after=after, time_field="created_at")
-    posts = await posts_of(info, [r for _, r in rows])
+    rows, page = await newest_first_values(
+        query, _POST_COLUMNS, first=first, after=after, time_field="created_at"
+    )
+    posts = await posts_of(info, [_facts(r) for _, r in rows])
     return PostConnection(
         edges=[PostEdge(cursor=c, node=p) for (c, _), p in zip(rows, posts, strict=True)],
         page_info=page,
     )
 
 
+def _facts(values: Mapping[str, Any]) -> PostFacts:
+    return PostFacts(**values)
+
+
+@dataclasses.dataclass(slots=True, frozen=True)
+class GroupFacts:
+    """What a group's fields and resolvers read, as plain values."""
+
+    id: uuid.UUID
+    slug: str
+    name: str
+    description: str
+    member_count: int
+    owner_id: uuid.UUID
+
+    @classmethod
+    def of(cls, row: GroupRow) -> GroupFacts:
+        return cls(**{name: getattr(row, name) for name in _GROUP_COLUMNS})
+
+
+_GROUP_COLUMNS = tuple(f.name for f in dataclasses.fields(GroupFacts))
+
+
 @strawberry.type
 class CommunityGroup:
-    row: strawberry.Private[GroupRow]
+    row: strawberry.Private[GroupFacts]
     id: strawberry.ID
     slug: str
     name: str
@@ -280,14 +347,15 @@ class CommunityGroup:
     member_count: int
 
     @classmethod
-    def of(cls, row: GroupRow) -> CommunityGroup:
+    def of(cls, row: GroupRow | GroupFacts) -> CommunityGroup:
+        facts = row if isinstance(row, GroupFacts) else GroupFacts.of(row)
         return cls(
-            row=row,
-            id=strawberry.ID(str(row.id)),
-            slug=row.slug,
-            name=row.name,
-            description=row.description,
-            member_count=row.member_count,
+            row=facts,
+            id=strawberry.ID(str(facts.id)),
+            slug=facts.slug,
+            name=facts.name,
+            description=facts.description,
+            member_count=facts.member_count,
         )
 
     @strawberry.field(description="Whether the signed-in member belongs to it.")
@@ -324,21 +392,25 @@ def _query_id(value: strawberry.ID) -> uuid.UUID | None:
 class CommunityQuery:
     @strawberry.field(description="The interest groups, by name.")
     async def community_groups(self) -> list[CommunityGroup]:
-        return [CommunityGroup.of(g) for g in await GroupRow.all().order_by("name", "id")]
+        rows = await GroupRow.all().order_by("name", "id").values(*_GROUP_COLUMNS)
+        return [CommunityGroup.of(GroupFacts(**r)) for r in rows]
 
     @strawberry.field(description="A group by id; null when there is none.")
     async def community_group(self, id: strawberry.ID) -> CommunityGroup | None:
         group_id = _query_id(id)
-        row = await GroupRow.get_or_none(id=group_id) if group_id else None
-        return CommunityGroup.of(row) if row else None
+        if group_id is None:
+            return None
+        found = await GroupRow.filter(id=group_id).first().values(*_GROUP_COLUMNS)
+        return CommunityGroup.of(GroupFacts(**found)) if found else None
 
     @strawberry.field(description="A post by id; null when there is none or it is hidden.")
     async def post(self, info: GqlInfo, id: strawberry.ID) -> Post | None:
         post_id = _query_id(id)
         if post_id is None:
             return None
-        row = await PostRow.filter(service.visible_to(info.context.viewer_id()), id=post_id).first()
-        return await post_of(info, row) if row else None
+        visible = PostRow.filter(service.visible_to(info.context.viewer_id()), id=post_id)
+        found = await visible.first().values(*_POST_COLUMNS)
+        return await post_of(info, _facts(found)) if found else None
 
     @strawberry.field(description="Posts of the groups the signed-in member joined, newest first.")
     async def feed(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -65,23 +66,52 @@ async def newest_first_page(
 ) -> tuple[list[tuple[str, M]], PageInfo]:
     """A page of rows newest (or oldest) first, by (`time_field`, id); cursors neither skip
     nor repeat a row when new rows arrive."""
-    check_first(first)
-    position = decode_cursor(after, 2)
-    if position is not None:
-        at = _cursor_time(position[0])
-        last = _cursor_pk(position[1], query.model)
-        op = "gt" if oldest_first else "lt"
-        beyond: dict[str, Any] = {f"{time_field}__{op}": at}
-        same_time: dict[str, Any] = {time_field: at, f"id__{op}": last}
-        query = query.filter(Q(**beyond) | Q(**same_time))
-    sign = "" if oldest_first else "-"
-    rows = await query.order_by(f"{sign}{time_field}", f"{sign}id").limit(first + 1)
+    ordered = _keyset(query, first=first, after=after, time_field=time_field, old=oldest_first)
+    rows = await ordered
     page = rows[:first]
     cursors = [
         encode_cursor(getattr(row, time_field).isoformat(), _cursor_id(row.pk)) for row in page
     ]
     info = PageInfo(has_next_page=len(rows) > first, end_cursor=cursors[-1] if cursors else None)
     return list(zip(cursors, page, strict=True)), info
+
+
+async def newest_first_values(
+    query: QuerySet[M],
+    fields: Sequence[str],
+    *,
+    first: int,
+    after: str | None,
+    time_field: str,
+    oldest_first: bool = False,
+) -> tuple[list[tuple[str, dict[str, Any]]], PageInfo]:
+    """The page `newest_first_page` gives, as plain dicts of `fields` (which must hold
+    `time_field` and the key): no model instance is built for a row."""
+    ordered = _keyset(query, first=first, after=after, time_field=time_field, old=oldest_first)
+    key = query.model._meta.pk_attr
+    rows = await ordered.values(*fields)
+    page = rows[:first]
+    cursors = [encode_cursor(row[time_field].isoformat(), _cursor_id(row[key])) for row in page]
+    info = PageInfo(has_next_page=len(rows) > first, end_cursor=cursors[-1] if cursors else None)
+    return list(zip(cursors, page, strict=True)), info
+
+
+def _keyset(
+    query: QuerySet[M], *, first: int, after: str | None, time_field: str, old: bool
+) -> QuerySet[M]:
+    """`query` past the cursor `after`, ordered by (`time_field`, id), one row beyond
+    `first` (so the page knows whether more follow)."""
+    check_first(first)
+    position = decode_cursor(after, 2)
+    if position is not None:
+        at = _cursor_time(position[0])
+        last = _cursor_pk(position[1], query.model)
+        op = "gt" if old else "lt"
+        beyond: dict[str, Any] = {f"{time_field}__{op}": at}
+        same_time: dict[str, Any] = {time_field: at, f"id__{op}": last}
+        query = query.filter(Q(**beyond) | Q(**same_time))
+    sign = "" if old else "-"
+    return query.order_by(f"{sign}{time_field}", f"{sign}id").limit(first + 1)
 
 
 def _invalid_cursor() -> ClientError:
