@@ -1,7 +1,9 @@
 """Community in GraphQL: groups, feeds, posts, comments, likes, reports, the weekly quiz.
 
-Authors, their tiers, like state, membership and quiz answers are loaded through
-per-request DataLoaders, so a page of posts costs the same queries at any size.
+Pages of posts and comments are read as plain values (no model instance per row) with
+their authors' columns in the same statement; like state, membership, quiz answers and
+other authors are loaded through per-request DataLoaders, so a page costs the same
+queries at any size.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -25,7 +27,7 @@ from member_api.error_codes import CommunityErrorCode, ErrorCode, RequestErrorCo
 from member_api.graphql.context import GqlInfo
 from member_api.graphql.errors import AnyError, ClientError
 from member_api.graphql.ids import parse_id
-from member_api.graphql.pagination import PageInfo, newest_first_page, newest_first_values
+from member_api.graphql.pagination import PageInfo, newest_first_values
 from member_api.graphql.results import outcome, outcome_as_is
 from member_api.members.models import Member
 from member_api.tiers.gql import Tier
@@ -38,28 +40,54 @@ strawberry.enum(QuizVerdict, name="QuizVerdict")
 def _authors(info: GqlInfo) -> Any:
     """The public face of members by id, read for many at once: four columns, no model
     instances, and one `Tier` per code."""
-    rules = info.context.services.settings.tier_rules
+    tiers = _AuthorFaces(info)
 
     async def load(ids: list[uuid.UUID]) -> list[PostAuthor]:
-        rows = await Member.filter(id__in=ids).values_list(*_AUTHOR_COLUMNS)
-        tiers: dict[str, Tier] = {}
-        found: dict[uuid.UUID, PostAuthor] = {}
-        for member_id, display_name, avatar_url, tier in rows:
-            shown = tiers.get(tier)
-            if shown is None:
-                shown = tiers[tier] = Tier.of(TierCodeValue(tier), rules)
-            found[member_id] = PostAuthor(
-                id=strawberry.ID(str(member_id)),
-                display_name=display_name,
-                avatar_url=avatar_url,
-                tier=shown,
-            )
+        rows = await Member.filter(id__in=ids).values_list("id", *_AUTHOR_COLUMNS)
+        found = {member_id: tiers.author(member_id, *columns) for member_id, *columns in rows}
         return [found[i] for i in ids]
 
     return info.context.loader("community-authors", load)
 
 
-_AUTHOR_COLUMNS = ("id", "display_name", "avatar_url", "tier")
+# An author's columns, in the order `_AuthorFaces.author` takes them, and as read along with
+# the posts or comments they wrote (in the same statement).
+_AUTHOR_COLUMNS = ("display_name", "avatar_url", "tier")
+_AUTHOR_JOINED = {f"author_{name}": f"author__{name}" for name in _AUTHOR_COLUMNS}
+
+
+class _AuthorFaces:
+    """Builds authors that share one `Tier` per tier code."""
+
+    def __init__(self, info: GqlInfo) -> None:
+        self.rules = info.context.services.settings.tier_rules
+        self.tiers: dict[str, Tier] = {}
+
+    def author(
+        self, member_id: uuid.UUID, display_name: str, avatar_url: str | None, tier: str
+    ) -> PostAuthor:
+        shown = self.tiers.get(tier)
+        if shown is None:
+            shown = self.tiers[tier] = Tier.of(TierCodeValue(tier), self.rules)
+        return PostAuthor(
+            id=strawberry.ID(str(member_id)),
+            display_name=display_name,
+            avatar_url=avatar_url,
+            tier=shown,
+        )
+
+
+def _joined_authors(info: GqlInfo, rows: Sequence[dict[str, Any]]) -> None:
+    """Take the author columns read along with `rows` out of them, and hand the authors to
+    the request's author loader: reading them costs no statement of its own."""
+    tiers = _AuthorFaces(info)
+    authors: dict[uuid.UUID, PostAuthor] = {}
+    for row in rows:
+        columns = [row.pop(key) for key in _AUTHOR_JOINED]
+        author_id = row["author_id"]
+        if author_id not in authors:
+            authors[author_id] = tiers.author(author_id, *columns)
+    _authors(info).prime_many(authors)
 
 
 def _viewer_set_loader(info: GqlInfo, name: str, model: Any, key_field: str) -> Any:
@@ -159,22 +187,43 @@ class Quiz:
         return QuizVerdict(answer) if answer else None
 
 
+@dataclasses.dataclass(slots=True, frozen=True)
+class CommentFacts:
+    """What a comment's fields and resolvers read, as plain values."""
+
+    id: uuid.UUID
+    post_id: uuid.UUID
+    author_id: uuid.UUID
+    body: str
+    state: str
+    hidden_reason: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: CommentRow) -> CommentFacts:
+        return cls(**{name: getattr(row, name) for name in _COMMENT_COLUMNS})
+
+
+_COMMENT_COLUMNS = tuple(f.name for f in dataclasses.fields(CommentFacts))
+
+
 @strawberry.type
 class Comment:
-    row: strawberry.Private[CommentRow]
+    row: strawberry.Private[CommentFacts]
     id: strawberry.ID
     body: str
     created_at: datetime
     state: ContentState
 
     @classmethod
-    def of(cls, row: CommentRow) -> Comment:
+    def of(cls, row: CommentRow | CommentFacts) -> Comment:
+        facts = row if isinstance(row, CommentFacts) else CommentFacts.of(row)
         return cls(
-            row=row,
-            id=strawberry.ID(str(row.id)),
-            body=row.body,
-            created_at=row.created_at,
-            state=ContentState(row.state),
+            row=facts,
+            id=strawberry.ID(str(facts.id)),
+            body=facts.body,
+            created_at=facts.created_at,
+            state=ContentState(facts.state),
         )
 
     @strawberry.field
@@ -242,9 +291,10 @@ class Post:
 
     @strawberry.field
     async def group(self, info: GqlInfo) -> CommunityGroup:
-        async def load(ids: list[uuid.UUID]) -> list[GroupRow]:
-            rows = {g.id: g for g in await GroupRow.filter(id__in=ids)}
-            return [rows[i] for i in ids]
+        async def load(ids: list[uuid.UUID]) -> list[GroupFacts]:
+            rows = await GroupRow.filter(id__in=ids).values(*_GROUP_COLUMNS)
+            found = {r["id"]: GroupFacts(**r) for r in rows}
+            return [found[i] for i in ids]
 
         return CommunityGroup.of(await info.context.loader("groups", load).load(self.row.group_id))
 
@@ -255,12 +305,18 @@ class Post:
         query = CommentRow.filter(post_id=self.row.id)
         if not _is_staff(info):
             query = query.filter(service.visible_to(info.context.viewer_id()))
-        rows, page = await newest_first_page(
-            query, first=first, after=after, time_field="created_at", oldest_first=True
+        rows, page = await newest_first_values(
+            query,
+            _COMMENT_COLUMNS,
+            first=first,
+            after=after,
+            time_field="created_at",
+            oldest_first=True,
+            related=_AUTHOR_JOINED,
         )
-        return CommentConnection(
-            edges=[CommentEdge(cursor=c, node=Comment.of(r)) for c, r in rows], page_info=page
-        )
+        _joined_authors(info, [r for _, r in rows])
+        edges = [CommentEdge(cursor=c, node=Comment.of(CommentFacts(**r))) for c, r in rows]
+        return CommentConnection(edges=edges, page_info=page)
 
 
 @strawberry.type
@@ -276,7 +332,8 @@ class PostConnection:
 
 
 async def posts_of(info: GqlInfo, rows: Sequence[PostRow | PostFacts]) -> list[Post]:
-    """Posts with their authors and the viewer's likes, two batched reads for them all."""
+    """Posts with their authors and the viewer's likes: at most two batched reads for them
+    all, and none for authors already read along with the posts."""
     facts = [r if isinstance(r, PostFacts) else PostFacts.of(r) for r in rows]
     authors, liked = await asyncio.gather(
         _authors(info).load_many([f.author_id for f in facts]),
@@ -305,17 +362,19 @@ async def post_of(info: GqlInfo, row: PostRow | PostFacts) -> Post:
 
 async def _posts_page(info: GqlInfo, query: Any, first: int, after: str | None) -> PostConnection:
     rows, page = await newest_first_values(
-        query, _POST_COLUMNS, first=first, after=after, time_field="created_at"
+        query,
+        _POST_COLUMNS,
+        first=first,
+        after=after,
+        time_field="created_at",
+        related=_AUTHOR_JOINED,
     )
-    posts = await posts_of(info, [_facts(r) for _, r in rows])
+    _joined_authors(info, [r for _, r in rows])
+    posts = await posts_of(info, [PostFacts(**r) for _, r in rows])
     return PostConnection(
         edges=[PostEdge(cursor=c, node=p) for (c, _), p in zip(rows, posts, strict=True)],
         page_info=page,
     )
-
-
-def _facts(values: Mapping[str, Any]) -> PostFacts:
-    return PostFacts(**values)
 
 
 @dataclasses.dataclass(slots=True, frozen=True)
@@ -409,8 +468,11 @@ class CommunityQuery:
         if post_id is None:
             return None
         visible = PostRow.filter(service.visible_to(info.context.viewer_id()), id=post_id)
-        found = await visible.first().values(*_POST_COLUMNS)
-        return await post_of(info, _facts(found)) if found else None
+        found = await visible.first().values(*_POST_COLUMNS, **_AUTHOR_JOINED)
+        if not found:
+            return None
+        _joined_authors(info, [found])
+        return await post_of(info, PostFacts(**found))
 
     @strawberry.field(description="Posts of the groups the signed-in member joined, newest first.")
     async def feed(

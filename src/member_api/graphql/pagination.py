@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -84,12 +84,15 @@ async def newest_first_values(
     after: str | None,
     time_field: str,
     oldest_first: bool = False,
+    related: Mapping[str, str] | None = None,
 ) -> tuple[list[tuple[str, dict[str, Any]]], PageInfo]:
     """The page `newest_first_page` gives, as plain dicts of `fields` (which must hold
-    `time_field` and the key): no model instance is built for a row."""
+    `time_field` and the key): no model instance is built for a row. `related` adds
+    columns of related rows, read in the same statement: {"key in the dict": "relation__field"}.
+    """
     ordered = _keyset(query, first=first, after=after, time_field=time_field, old=oldest_first)
     key = query.model._meta.pk_attr
-    rows = await ordered.values(*fields)
+    rows = await ordered.values(*fields, **(related or {}))
     page = rows[:first]
     cursors = [encode_cursor(row[time_field].isoformat(), _cursor_id(row[key])) for row in page]
     info = PageInfo(has_next_page=len(rows) > first, end_cursor=cursors[-1] if cursors else None)
