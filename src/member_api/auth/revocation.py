@@ -8,6 +8,8 @@ import logging
 import uuid
 from typing import Any
 
+from aiocache.backends.redis import RedisBackend
+
 from member_api.auth.models import RefreshToken
 from member_api.auth.tokens import AccessClaims
 from member_api.cache import key
@@ -20,6 +22,12 @@ MARGIN_SECONDS = 60
 
 def marker_key(subject_id: uuid.UUID) -> str:
     return key("sessions-ended", "member", str(subject_id))
+
+
+def raw_marker_key(cache: Any, member_id: uuid.UUID) -> str:
+    """The marker's key as a raw read of the cache names it (with Redis's namespace)."""
+    name = marker_key(member_id)
+    return str(cache.build_key(name)) if isinstance(cache, RedisBackend) else name
 
 
 async def end_member_sessions(

@@ -98,10 +98,14 @@ class Context:
         except NotAuthenticated:
             return
         if claims is not None and await sessions_ended(self.services.cache, claims):
-            self._claims = NotAuthenticated(
-                AuthErrorCode.ACCOUNT_FROZEN,
-                "This account is closed: its sessions have ended.",
-            )
+            self.end_sessions()
+
+    def end_sessions(self) -> None:
+        """From now on this request is not signed in: the member's sessions have ended."""
+        self._claims = NotAuthenticated(
+            AuthErrorCode.ACCOUNT_FROZEN,
+            "This account is closed: its sessions have ended.",
+        )
 
     def deletion_cancel_subject(self) -> uuid.UUID:
         """For cancelling a deletion: the member of a cancel token or of a valid session."""

@@ -30,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from member_api import freshness, ratelimit
+from member_api.auth.revocation import raw_marker_key
 from member_api.auth.tokens import CANCEL_DELETION_ROLE
 from member_api.bounded import Bounded
 from member_api.business_calendar import business_today
@@ -249,7 +250,7 @@ class ResponseCache:
         scopes = cacheable.scopes(asked.variables, viewer)
         cache = services.cache
         reads = freshness.read_keys(cache, scopes)
-        marker = revocation_key(cache, viewer) if viewer is not None else None
+        marker = raw_marker_key(cache, viewer) if viewer is not None else None
         if marker is not None:
             reads = [marker, *reads]
         address = request.client.host if request.client else None
@@ -339,20 +340,6 @@ class ResponseCache:
         self._stored.put(pending.key, Stored(body, etag, time.monotonic() + self.ttl))
         if pending.get:
             response.headers["etag"] = etag
-
-
-def revocation_key(cache: Any, member_id: uuid.UUID) -> str:
-    from member_api.auth.revocation import marker_key
-
-    name = marker_key(member_id)
-    build = getattr(cache, "build_key", None)
-    return str(build(name)) if build is not None and _is_redis(cache) else name
-
-
-def _is_redis(cache: Any) -> bool:
-    from aiocache.backends.redis import RedisBackend
-
-    return isinstance(cache, RedisBackend)
 
 
 def _network(address: str | None) -> str | None:

@@ -12,6 +12,7 @@ from graphql.execution import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import SchemaExtension
 
 from member_api import ratelimit
+from member_api.auth.revocation import raw_marker_key
 from member_api.errors import NotAuthenticated, RateLimited
 
 
@@ -42,7 +43,8 @@ class RequestBudget(SchemaExtension):
 
 
 async def _spend(context: Any) -> None:
-    """The client address's budget and, when signed in, the caller's: one round trip."""
+    """The client address's budget and, when signed in, the caller's, and (for a member)
+    whether their sessions were ended: one round trip."""
     state = context.request.state
     if getattr(state, "budget_spent", False):
         return  # counted already, by the response cache's look-up
@@ -57,8 +59,19 @@ async def _spend(context: Any) -> None:
         context.audience,
         claims.subject_id if claims is not None else None,
     )
-    if budgets:
-        await ratelimit.spend(services.cache, services.clock, budgets)
+    marker = None
+    if claims is not None and context.audience == "member":
+        marker = raw_marker_key(services.cache, claims.subject_id)
+    if not budgets and marker is None:
+        return
+    values = await ratelimit.spend(
+        services.cache, services.clock, budgets, [marker] if marker else []
+    )
+    if marker is not None and values is not None:
+        state.sessions_checked = True
+        ended = values[0]
+        if ended is not None and claims is not None and claims.issued_at <= int(ended):
+            context.end_sessions()
 
 
 def request_budgets(
