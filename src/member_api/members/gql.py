@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date, datetime
-from typing import Annotated
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
 
 import strawberry
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
 
 from member_api.badges.models import Badge as BadgeRow
 from member_api.business_calendar import business_date
-from member_api.checkin.gql import CheckInStatusType, calendar_of, status_of
+from member_api.checkin import domain as checkin_domain
+from member_api.checkin.gql import CheckInStatusType, calendar_of
 from member_api.graphql.auth_types import (
     AuthResult,
     AuthTokens,
@@ -22,17 +24,18 @@ from member_api.graphql.auth_types import (
 )
 from member_api.graphql.context import GqlInfo
 from member_api.graphql.errors import AnyError
-from member_api.graphql.results import outcome
+from member_api.graphql.results import outcome, outcome_as_is
 from member_api.graphql.scalars import PointCount
-from member_api.members import service
+from member_api.members import centre, service
 from member_api.members.models import Member as MemberRow
 from member_api.notifications.gql import NotificationConnection, notifications_page
 from member_api.points import ledger
-from member_api.points.gql import Points, points_of
+from member_api.points.gql import ExpiringPoints, Points
 from member_api.privacy.gql import Consent, DataExport, consents_of, data_exports_of
 from member_api.provenance.gql import OwnedItem, items_of
 from member_api.rewards.gql import RedemptionConnection, redemptions_page
 from member_api.rights import service as rights_service
+from member_api.services import Services
 from member_api.tasks.gql import CouponType, TaskType, coupons_of, tasks_of
 from member_api.tiers import service as tiers
 from member_api.tiers.gql import RightType, Tier, TierChange, TierProgress
@@ -40,8 +43,35 @@ from member_api.tiers.models import TierChange as TierChangeRow
 from member_api.tiers.rules import TierCode as TierCodeValue
 
 
+async def _consents(root: MemberType, info: GqlInfo) -> list[Consent]:
+    return await consents_of(info, root.row.id)
+
+
+async def _data_exports(root: MemberType, info: GqlInfo) -> list[DataExport]:
+    return await data_exports_of(info, root.row.id)
+
+
+async def _tier_history(root: MemberType, info: GqlInfo) -> list[TierChange]:
+    return await tier_history_of(info, root.row.id)
+
+
+async def _tasks(root: MemberType, info: GqlInfo) -> list[TaskType]:
+    return await tasks_of(info, root.row)
+
+
+async def _items(root: MemberType, info: GqlInfo) -> list[OwnedItem]:
+    return await items_of(info, root.row)
+
+
+async def _coupons(root: MemberType) -> list[CouponType]:
+    return await coupons_of(root.row)
+
+
 @strawberry.type(name="Member", description="A member of the programme, as they see themselves.")
 class MemberType:
+    """Built by `member_of` with every field the request selected already in place: the
+    fields below without a resolver are plain attributes, read without any work."""
+
     id: strawberry.ID
     display_name: str
     avatar_url: str | None
@@ -49,88 +79,49 @@ class MemberType:
     joined_at: datetime
     referral_code: str = strawberry.field(description="Give it to a friend who registers.")
     row: strawberry.Private[MemberRow]
-    # `tier` and `tierProgress` share one look-up of the view.
-    view: strawberry.Private[asyncio.Future[tiers.TierView] | None] = None
+    birthday: Birthday | None = strawberry.field(
+        description="Month and day, entered once; null until entered."
+    )
 
-    @strawberry.field(description="Month and day, entered once; null until entered.")
-    def birthday(self) -> Birthday | None:
-        month, day = self.row.birthday_month, self.row.birthday_day
-        return Birthday(month=month, day=day) if month and day else None
+    consents: list[Consent] = strawberry.field(
+        resolver=_consents, description="Every consent purpose with the member's decision."
+    )
+    data_exports: list[DataExport] = strawberry.field(
+        resolver=_data_exports, description="The member's data exports, newest first."
+    )
 
-    @strawberry.field(description="Every consent purpose with the member's decision.")
-    async def consents(self, info: GqlInfo) -> list[Consent]:
-        return await consents_of(info, self.row.id)
+    # Filled in by `member_of` when selected (left as None when not).
+    tier: Tier = strawberry.field(description="The member's tier now.")
+    tier_progress: TierProgress | None = strawberry.field(
+        description="Conditions for the next tier and for keeping this one."
+    )
+    rights: list[RightType] = strawberry.field(
+        description="Rights of the member's tier, with usage where counted."
+    )
 
-    @strawberry.field(description="The member's data exports, newest first.")
-    async def data_exports(self, info: GqlInfo) -> list[DataExport]:
-        return await data_exports_of(info, self.row.id)
+    tier_history: list[TierChange] = strawberry.field(
+        resolver=_tier_history, description="Every change of tier, newest first."
+    )
 
-    @classmethod
-    def from_row(cls, row: MemberRow) -> MemberType:
-        return cls(
-            id=strawberry.ID(str(row.id)),
-            display_name=row.display_name,
-            avatar_url=row.avatar_url,
-            phone_masked=row.phone_masked,
-            joined_at=row.joined_at,
-            referral_code=row.referral_code,
-            row=row,
-        )
+    points: Points = strawberry.field(description="Points: balance, expiring soon, history.")
+    carbon_credits: PointCount = strawberry.field(
+        description="Carbon credits from completed consignments."
+    )
+    badges: list[BadgeType] = strawberry.field(description="Milestone badges earned, oldest first.")
 
-    def _tier_view(self, info: GqlInfo) -> asyncio.Future[tiers.TierView]:
-        if self.view is None:
-            self.view = asyncio.ensure_future(tiers.view_of(info.context.services, self.row))
-        return self.view
+    tasks: list[TaskType] = strawberry.field(
+        resolver=_tasks, description="The task catalogue with the member's progress."
+    )
+    items: list[OwnedItem] = strawberry.field(
+        resolver=_items, description="Items the member owns, with their QR codes."
+    )
+    coupons: list[CouponType] = strawberry.field(
+        resolver=_coupons, description="Coupons the member holds, newest first."
+    )
 
-    @strawberry.field(description="The member's tier now.")
-    async def tier(self, info: GqlInfo) -> Tier:
-        view = await self._tier_view(info)
-        return Tier.of(view.tier, info.context.services.settings.tier_rules)
-
-    @strawberry.field(description="Conditions for the next tier and for keeping this one.")
-    async def tier_progress(self, info: GqlInfo) -> TierProgress | None:
-        view = await self._tier_view(info)
-        return TierProgress.of(view.progress, info.context.services.settings.tier_rules)
-
-    @strawberry.field(description="Rights of the member's tier, with usage where counted.")
-    async def rights(self, info: GqlInfo) -> list[RightType]:
-        services = info.context.services
-        items = await rights_service.member_rights(services, self.row)
-        return [RightType.of(item, services.settings.tier_rules) for item in items]
-
-    @strawberry.field(description="Every change of tier, newest first.")
-    async def tier_history(self, info: GqlInfo) -> list[TierChange]:
-        return await tier_history_of(info, self.row.id)
-
-    @strawberry.field(description="Points: balance, expiring soon, history.")
-    async def points(self, info: GqlInfo) -> Points:
-        return await points_of(info, self.row.id)
-
-    @strawberry.field(description="Carbon credits from completed consignments.")
-    async def carbon_credits(self, info: GqlInfo) -> PointCount:
-        today = business_date(info.context.services.clock.now())
-        balance, _ = await ledger.balance(self.row.id, ledger.CARBON, as_of=today)
-        return PointCount(balance)
-
-    @strawberry.field(description="Milestone badges earned, oldest first.")
-    async def badges(self, info: GqlInfo) -> list[BadgeType]:
-        return await badges_of(info, self.row.id)
-
-    @strawberry.field(description="The task catalogue with the member's progress.")
-    async def tasks(self, info: GqlInfo) -> list[TaskType]:
-        return await tasks_of(info, self.row)
-
-    @strawberry.field(description="Items the member owns, with their QR codes.")
-    async def items(self, info: GqlInfo) -> list[OwnedItem]:
-        return await items_of(info, self.row)
-
-    @strawberry.field(description="Coupons the member holds, newest first.")
-    async def coupons(self) -> list[CouponType]:
-        return await coupons_of(self.row)
-
-    @strawberry.field(description="Today's check-in and the running streak.")
-    async def check_in(self, info: GqlInfo) -> CheckInStatusType:
-        return await status_of(info, self.row.id)
+    check_in: CheckInStatusType = strawberry.field(
+        description="Today's check-in and the running streak."
+    )
 
     @strawberry.field(description="Days checked in during a month, given as YYYY-MM.")
     async def check_in_calendar(self, month: str) -> list[date]:
@@ -145,6 +136,146 @@ class MemberType:
         self, first: int = 20, after: str | None = None
     ) -> NotificationConnection:
         return await notifications_page(self.row.id, first, after)
+
+
+# Member fields that `member_of` fills in, and what each needs read.
+_TIER_FIELDS = frozenset({"tier", "tierProgress"})
+_PARTS = {
+    "points": centre.Part.LEDGER,
+    "carbonCredits": centre.Part.LEDGER,
+    "rights": centre.Part.RIGHTS,
+    "checkIn": centre.Part.CHECK_IN,
+    "badges": centre.Part.BADGES,
+}
+
+
+def _selected_names(info: GqlInfo) -> set[str]:
+    """The names of the fields selected on the member, through fragments. A field under
+    @skip or @include counts as selected: at worst it is read and not shown."""
+    raw = info._raw_info
+    names: set[str] = set()
+    pending = [node.selection_set for node in raw.field_nodes]
+    while pending:
+        selection_set = pending.pop()
+        if selection_set is None:
+            continue
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                names.add(selection.name.value)
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = raw.fragments.get(selection.name.value)
+                if fragment is not None:
+                    pending.append(fragment.selection_set)
+    return names
+
+
+async def member_of(info: GqlInfo, row: MemberRow) -> MemberType:
+    """The member as GraphQL shows them, with the fields this request selected read: the
+    tier view from its cache, the rest by at most one statement."""
+    services = info.context.services
+    names = _selected_names(info)
+    member = MemberType(
+        id=strawberry.ID(str(row.id)),
+        display_name=row.display_name,
+        avatar_url=row.avatar_url,
+        phone_masked=row.phone_masked,
+        joined_at=row.joined_at,
+        referral_code=row.referral_code,
+        row=row,
+        birthday=(
+            Birthday(month=row.birthday_month, day=row.birthday_day)
+            if row.birthday_month and row.birthday_day
+            else None
+        ),
+        tier=_NOT_SELECTED,
+        tier_progress=None,
+        rights=_NOT_SELECTED,
+        points=_NOT_SELECTED,
+        carbon_credits=_NOT_SELECTED,
+        badges=_NOT_SELECTED,
+        check_in=_NOT_SELECTED,
+    )
+    parts = {_PARTS[name] for name in names if name in _PARTS}
+    if names & _TIER_FIELDS and parts:
+        view, extras = await asyncio.gather(
+            tiers.view_of(services, row), _read_parts(services, row, parts)
+        )
+    elif parts:
+        view, extras = None, await _read_parts(services, row, parts)
+    elif names & _TIER_FIELDS:
+        view, extras = await tiers.view_of(services, row), None
+    else:
+        return member
+    rules = services.settings.tier_rules
+    if view is not None:
+        member.tier = Tier.of(view.tier, rules)
+        member.tier_progress = TierProgress.of(view.progress, rules)
+    if extras is not None:
+        _fill(member, services, extras, parts)
+    return member
+
+
+_NOT_SELECTED: Any = None
+
+
+class _Read:
+    __slots__ = ("counted", "extras", "today")
+
+    def __init__(self, counted: rights_service.Counted, extras: centre.Extras, today: date):
+        self.counted = counted
+        self.extras = extras
+        self.today = today
+
+
+async def _read_parts(services: Services, row: MemberRow, parts: set[centre.Part]) -> _Read:
+    today = business_date(services.clock.now())
+    counted = rights_service.counted_rights(services, TierCodeValue(row.tier))
+    extras = await centre.read_extras(
+        row.id,
+        parts,
+        today=today,
+        horizon=today + timedelta(days=services.settings.points_rules.expiring_soon_days),
+        right_codes=counted.codes,
+        period_starts=counted.starts,
+    )
+    return _Read(counted, extras, today)
+
+
+def _fill(member: MemberType, services: Services, read: _Read, parts: set[centre.Part]) -> None:
+    extras = read.extras
+    settings = services.settings
+    if centre.Part.LEDGER in parts:
+        balance = extras.balances.get(ledger.POINTS) or centre.Balance()
+        member.points = Points(
+            member_id=member.row.id,
+            balance=PointCount(balance.total),
+            debt=PointCount(balance.debt),
+            expiring_soon=[
+                ExpiringPoints(amount=PointCount(a), expires_on=d)
+                for d, a in extras.expiring.get(ledger.POINTS, [])
+            ],
+        )
+        carbon = extras.balances.get(ledger.CARBON) or centre.Balance()
+        member.carbon_credits = PointCount(carbon.total)
+    if centre.Part.RIGHTS in parts:
+        member.rights = [
+            RightType.of(item, settings.tier_rules)
+            for item in rights_service.with_usage(read.counted, extras.right_uses)
+        ]
+    if centre.Part.CHECK_IN in parts:
+        last_day, last_streak = extras.last_check_in or (None, 0)
+        member.check_in = CheckInStatusType(
+            checked_in_today=last_day == read.today,
+            streak=checkin_domain.current_streak(last_day, last_streak, read.today),
+        )
+    if centre.Part.BADGES in parts:
+        names = settings.badge_rules
+        member.badges = [
+            BadgeType(code=code, name=names.name_of(code), earned_at=earned_at)
+            for code, earned_at in extras.badges
+        ]
 
 
 @strawberry.type(description="A birthday without the year.")
@@ -229,8 +360,8 @@ class MemberQuery:
     @strawberry.field(description="The signed-in member; null without a token.")
     async def me(self, info: GqlInfo) -> MemberType | None:
         member_id = info.context.viewer_id()
-        row = await service.get_member(member_id) if member_id is not None else None
-        return MemberType.from_row(row) if row is not None else None
+        row = await centre.read_member(member_id) if member_id is not None else None
+        return await member_of(info, row) if row is not None else None
 
 
 @strawberry.type
@@ -279,25 +410,27 @@ class MemberMutation:
 
     @strawberry.mutation(description="Change the display name or avatar.")
     async def update_profile(self, info: GqlInfo, input: UpdateProfileInput) -> UpdateProfileResult:
-        async def work() -> MemberRow:
+        async def work() -> MemberType:
             member_id = await info.context.record_member_action()
-            return await service.update_profile(
+            row = await service.update_profile(
                 info.context.services,
                 member_id=member_id,
                 display_name=input.display_name,
                 avatar_url=input.avatar_url,
             )
+            return await member_of(info, row)
 
-        return await outcome(work(), MemberType.from_row)
+        return await outcome_as_is(work())
 
     @strawberry.mutation(
         description="Enter your birthday (month and day) once; customer service corrects it."
     )
     async def set_birthday(self, info: GqlInfo, input: SetBirthdayInput) -> SetBirthdayResult:
-        async def work() -> MemberRow:
+        async def work() -> MemberType:
             member_id = await info.context.record_member_action()
-            return await service.set_birthday(
+            row = await service.set_birthday(
                 info.context.services, member_id=member_id, month=input.month, day=input.day
             )
+            return await member_of(info, row)
 
-        return await outcome(work(), MemberType.from_row)
+        return await outcome_as_is(work())

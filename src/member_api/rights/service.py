@@ -40,25 +40,32 @@ class MemberRight:
     usage: Usage | None
 
 
-async def member_rights(services: Services, member: Member) -> list[MemberRight]:
-    rights = services.settings.rights_rules.rights_for(TierCode(member.tier))
+@dataclass(frozen=True)
+class Counted:
+    """The rights of a tier on a day, and which uses of them count: the countable rights'
+    codes and the first days of their current periods."""
+
+    rights: list[Right]
+    day: date
+    codes: list[str]
+    starts: list[date]
+
+
+def counted_rights(services: Services, tier: TierCode) -> Counted:
+    rights = services.settings.rights_rules.rights_for(tier)
     day = business_today(services.clock)
     countable = [r for r in rights if r.limit is not None and r.period is not None]
-    used: dict[tuple[str, date], int] = {}
-    if countable:
-        starts = {period_bounds(r.period, day)[0] for r in countable if r.period}
-        rows = await RightUsage.filter(
-            member_id=member.id,
-            right_code__in=[r.code for r in countable],
-            period_start__in=list(starts),
-        ).values_list("right_code", "period_start")
-        for code, start in rows:
-            used[(code, start)] = used.get((code, start), 0) + 1
+    starts = sorted({period_bounds(r.period, day)[0] for r in countable if r.period})
+    return Counted(rights, day, [r.code for r in countable], starts)
+
+
+def with_usage(counted: Counted, used: dict[tuple[str, date], int]) -> list[MemberRight]:
+    """Each right with its usage, `used` counting uses by (code, period start)."""
     result = []
-    for right in rights:
+    for right in counted.rights:
         usage = None
         if right.limit is not None and right.period is not None:
-            start, end = period_bounds(right.period, day)
+            start, end = period_bounds(right.period, counted.day)
             usage = Usage(
                 used=used.get((right.code, start), 0),
                 limit=right.limit,
@@ -67,6 +74,20 @@ async def member_rights(services: Services, member: Member) -> list[MemberRight]
             )
         result.append(MemberRight(right, usage))
     return result
+
+
+async def member_rights(services: Services, member: Member) -> list[MemberRight]:
+    counted = counted_rights(services, TierCode(member.tier))
+    used: dict[tuple[str, date], int] = {}
+    if counted.codes:
+        rows = await RightUsage.filter(
+            member_id=member.id,
+            right_code__in=counted.codes,
+            period_start__in=counted.starts,
+        ).values_list("right_code", "period_start")
+        for code, start in rows:
+            used[(code, start)] = used.get((code, start), 0) + 1
+    return with_usage(counted, used)
 
 
 async def record_right_use(
