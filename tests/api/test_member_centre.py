@@ -131,3 +131,43 @@ async def test_a_busy_member_centre_takes_three_statements(
     assert [b["code"] for b in me["badges"]] == ["FIRST_AUTHENTICATION"]
     used = {r["code"]: r["usage"] for r in me["rights"]}["FIRST_AUTHENTICATION_FREE"]
     assert used == {"used": 1, "limit": 1, "periodEnd": "9999-12-31"}
+
+
+async def test_member_fields_come_through_fragments_aliases_and_mutations(
+    client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    """Fields read with the member are found under fragments and aliases, and a mutation
+    that returns the member shows them too."""
+    member_id, token = await new_member(client, "13900000009")
+    await send_event(client, clock, paid(member_id, 5_000, at=clock.now() - timedelta(hours=1)))
+    await gql(client, op("CheckIn"), token=token)
+    plain = (await gql(client, op("MemberCentre"), token=token))["data"]["me"]
+    query = """
+        query { me { ...Parts ... on Member { streak: checkIn { streak } } } }
+        fragment Parts on Member { tier { code } wallet: points { balance } badges { code } }
+    """
+    me = (await gql(client, query, token=token))["data"]["me"]
+    assert me == {
+        "tier": {"code": plain["tier"]["code"]},
+        "wallet": {"balance": plain["points"]["balance"]},
+        "badges": plain["badges"],
+        "streak": {"streak": 1},
+    }
+    mutation = """
+        mutation { updateProfile(input: {displayName: "Lin"}) {
+            ... on Member { displayName tier { code } points { balance } checkIn { streak }
+                            carbonCredits rights { code usage { used } } }
+        } }
+    """
+    changed = (await gql(client, mutation, token=token))["data"]["updateProfile"]
+    assert changed == {
+        "displayName": "Lin",
+        "tier": {"code": plain["tier"]["code"]},
+        "points": {"balance": plain["points"]["balance"]},
+        "checkIn": {"streak": 1},
+        "carbonCredits": plain["carbonCredits"],
+        "rights": [
+            {"code": r["code"], "usage": r["usage"] and {"used": r["usage"]["used"]}}
+            for r in plain["rights"]
+        ],
+    }
