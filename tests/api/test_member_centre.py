@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ from member_api.badges.models import Badge
 from member_api.clock import FrozenClock
 from member_api.points import ledger
 from member_api.points.domain import Reason
+from member_api.settings import Settings
 from tests.commerce_support import new_member, paid, send_event
 from tests.support import gql, op, sql_statements
 
@@ -20,6 +22,12 @@ from tests.support import gql, op, sql_statements
 @pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock(datetime(2026, 11, 18, 4, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The computed answer is what these tests count: stored answers off."""
+    return dataclasses.replace(settings, response_cache_size=0)
 
 
 def authentication(member_id: str, n: int, clock: FrozenClock) -> dict[str, object]:
