@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from harness import BARE_SCRIPT, measure, register_members, servers
+from harness import BARE_SCRIPT, measure, register_members, require, servers
 
 WRK_SCRIPT = """
 tokens = {%(tokens)s}
@@ -93,6 +93,7 @@ async def _staff_token(client: httpx.AsyncClient, database_url: str) -> str:
 
 
 async def main(seconds: float, concurrency: int, members: int, admin_url: str) -> None:
+    require("wrk", "wrk")
     async with servers(admin_url) as running:
         tokens = await register_members(running.api, members, prefix="1360")
         group_id = await _fill(running.api, running.database_url, tokens, 200)
@@ -107,8 +108,8 @@ async def main(seconds: float, concurrency: int, members: int, admin_url: str) -
         baseline = measure(
             "starlette", f"{running.bare}/graphql", BARE_SCRIPT, concurrency, seconds
         )
-        rps = measure("GroupFeed", f"{running.api}/graphql", script, concurrency, seconds)
-        print(f"     ratio: GroupFeed / starlette = {rps / baseline:.3f}")
+        result = measure("GroupFeed", f"{running.api}/graphql", script, concurrency, seconds)
+        print(f"     ratio: GroupFeed / starlette = {result.rps / baseline.rps:.3f}")
 
 
 if __name__ == "__main__":

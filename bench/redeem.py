@@ -23,7 +23,7 @@ from pathlib import Path
 import asyncpg
 
 sys.path.insert(0, str(Path(__file__).parent))
-from harness import BARE_SCRIPT, measure, register_members, servers
+from harness import BARE_SCRIPT, measure, register_members, require, servers
 
 REDEEM = """mutation RedeemReward($input: RedeemRewardInput!) {
   redeemReward(input: $input) { __typename ... on Redemption { id } ... on Error { code } }
@@ -112,6 +112,7 @@ async def _check(url: str, reward_id: uuid.UUID) -> None:
 
 
 async def main(seconds: float, concurrency: int, members: int, admin_url: str) -> None:
+    require("wrk", "wrk")
     async with servers(admin_url) as running:
         tokens = await register_members(running.api, members)
         reward_id = uuid.uuid4()
@@ -125,8 +126,8 @@ async def main(seconds: float, concurrency: int, members: int, admin_url: str) -
         baseline = measure(
             "starlette", f"{running.bare}/graphql", BARE_SCRIPT, concurrency, seconds
         )
-        rps = measure("redeem", f"{running.api}/graphql", script, concurrency, seconds)
-        print(f"     ratio: redeem / starlette = {rps / baseline:.3f}")
+        result = measure("redeem", f"{running.api}/graphql", script, concurrency, seconds)
+        print(f"     ratio: redeem / starlette = {result.rps / baseline.rps:.3f}")
         await _check(running.database_url, reward_id)
 
 
