@@ -54,9 +54,11 @@ operations: install
 graphiql-assets:
 	tools/fetch-graphiql-assets
 
-## Load the main operations on PostgreSQL + Redis against a bare starlette baseline (needs wrk).
+## The main operations on PostgreSQL + Redis against a bare starlette baseline: requests/s
+## under wrk, then instructions per request under valgrind (needs wrk and valgrind).
 bench: install
 	$(BIN)/python bench/all.py
+	$(BIN)/python bench/cpu.py
 
 ## Write a migration after a model change.
 migrations: install
