@@ -5,7 +5,8 @@
     valgrind --tool=cachegrind --cache-sim=no .venv/bin/python bench/centre_profile.py 250
     ... the same with --bare for a bare starlette JSON endpoint
 
-The API runs in process on SQLite and the in-memory cache; the requests go straight to
+The API runs in process on SQLite and the in-memory cache (BENCH_CACHE_URL=redis://...
+for Redis); the requests go straight to
 the ASGI app (a scope, `receive` and `send`, no HTTP client), one after another, as the
 same demo member (the diamond one: points expiring soon, carbon credits, a check-in
 streak, a badge and a right used). The database is seeded once into a template file
@@ -54,7 +55,7 @@ def settings_for(path: Path) -> Settings:
     return dataclasses.replace(
         Settings.from_env({}),
         database_url=f"sqlite://{path}",
-        cache_url="memory://",
+        cache_url=os.environ.get("BENCH_CACHE_URL", "memory://"),
         password_hash_memory_kib=1024,
         password_hash_time_cost=1,
         requests_per_member=10**9,

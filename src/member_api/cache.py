@@ -27,7 +27,20 @@ def create_cache(url: str) -> Any:
         raise ValueError("CACHE_URL: TLS to Redis is not supported yet; use redis://")
     cache = Cache.from_url(url)
     cache.namespace = NAMESPACE
+    pool = getattr(getattr(cache, "client", None), "connection_pool", None)
+    if pool is not None:
+        # Every call names its own time limit (aiocache's `timeout`, `within` for the
+        # scripts): a socket timeout as well would wrap each send in a task of its own.
+        pool.connection_kwargs["socket_timeout"] = None
     return cache
+
+
+REDIS_SECONDS = 5.0
+
+
+def within(seconds: float = REDIS_SECONDS) -> Any:
+    """The time limit of one call to Redis made past aiocache (a script)."""
+    return asyncio.timeout(seconds)
 
 
 def key(*parts: str | int) -> str:

@@ -33,7 +33,7 @@ from typing import Any
 
 from aiocache.backends.redis import RedisBackend
 
-from member_api.cache import key
+from member_api.cache import key, within
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +109,8 @@ def _keys(cache: Any, scopes: Sequence[str]) -> list[str]:
 async def _open(cache: Any, scopes: Sequence[str]) -> None:
     if isinstance(cache, RedisBackend):
         names = _keys(cache, scopes)
-        await cache.client.eval(_OPEN, len(names), *names, PENDING_SECONDS)
+        async with within():
+            await cache.client.eval(_OPEN, len(names), *names, PENDING_SECONDS)
         return
     for scope in scopes:
         await cache.increment(_version_key(scope), 1)
@@ -120,7 +121,8 @@ async def _open(cache: Any, scopes: Sequence[str]) -> None:
 async def _close(cache: Any, scopes: Sequence[str]) -> None:
     if isinstance(cache, RedisBackend):
         names = _keys(cache, scopes)
-        await cache.client.eval(_CLOSE, len(names), *names)
+        async with within():
+            await cache.client.eval(_CLOSE, len(names), *names)
         return
     for scope in scopes:
         await cache.increment(_version_key(scope), 1)
@@ -175,6 +177,12 @@ _default_cache: list[Any] = []
 def configure(cache: Any) -> None:
     """The cache that writes outside any `writing` block announce themselves in."""
     _default_cache[:] = [cache]
+
+
+def forget(cache: Any) -> None:
+    """`cache` is closing: writes outside a `writing` block no longer use it."""
+    if _default_cache and _default_cache[0] is cache:
+        _default_cache.clear()
 
 
 @asynccontextmanager

@@ -63,6 +63,7 @@ class Services:
     async def aclose(self) -> None:
         await self.miniprogram.aclose()
         await self.outbox.aclose()
+        freshness.forget(self.cache)
         await self.cache.close()
 
 

@@ -35,7 +35,8 @@ async def test_metrics_count_operations_errors_cache_and_responses(
     await gql(client, op("CheckIn"), token=token)
     await gql(client, op("CheckIn"), token=token)  # ALREADY_CHECKED_IN
     for _ in range(2):
-        await gql(client, op("MemberCentre"), token=token)
+        await gql(client, op("MemberCentre"), token=token)  # computed, then stored
+    await gql(client, "{ me { tier { code } } }", token=token)  # the tier view, cached
     await gql(client, "{ nope }")
     text = (await client.get("/metrics")).text
     requests = "member_api_graphql_requests_total"
@@ -48,6 +49,9 @@ async def test_metrics_count_operations_errors_cache_and_responses(
     assert sample(text, count, operation="MemberCentre") == 2
     assert (sample(text, "member_api_cache_reads_total", result="hit") or 0) >= 1
     assert (sample(text, "member_api_cache_reads_total", result="miss") or 0) >= 1
+    stored = "member_api_response_cache_total"
+    assert sample(text, stored, operation="MemberCentre", result="miss") == 1
+    assert sample(text, stored, operation="MemberCentre", result="hit") == 1
     assert (
         sample(text, "member_api_http_responses_total", route="/graphql", status="2xx") or 0
     ) >= 5

@@ -129,6 +129,7 @@ class ResponseCache:
         self.enabled = self.size > 0
         self._stored: Bounded[tuple[Any, ...], Stored] = Bounded(max(self.size, 1))
         self._digests: Bounded[str, str] = Bounded(256)
+        self._counters: dict[str, tuple[str, Any, Any, Any]] = {}
 
     def __len__(self) -> int:
         return len(self._stored)
@@ -295,25 +296,36 @@ class ResponseCache:
 
     def _served(self, name: str, viewer: uuid.UUID | None, seconds: float) -> None:
         """The metrics and the access log line a computed answer gets (`observe.py`)."""
-        registry = self.services.metrics
-        registry.responses.labels(name, "hit").inc()
-        label = registry.operation_label(name)
-        registry.requests.labels("member", label, "ok").inc()
-        registry.latency.labels("member", label).observe(seconds)
-        logger.info(
-            "member %s ok in %.1f ms (stored)",
-            label,
-            seconds * 1000,
-            extra={
-                "endpoint": "member",
-                "operation": label,
-                "subject_id": str(viewer) if viewer else None,
-                "duration_ms": round(seconds * 1000, 2),
-                "outcome": "ok",
-                "error_codes": [],
-                "stored": True,
-            },
-        )
+        counted = self._counters.get(name)
+        if counted is None:
+            registry = self.services.metrics
+            label = registry.operation_label(name)
+            counted = (
+                label,
+                registry.responses.labels(name, "hit"),
+                registry.requests.labels("member", label, "ok"),
+                registry.latency.labels("member", label),
+            )
+            self._counters[name] = counted
+        label, hits, requests, latency = counted
+        hits.inc()
+        requests.inc()
+        latency.observe(seconds)
+        if logger.isEnabledFor(logging.INFO):
+            logger.info(
+                "member %s ok in %.1f ms (stored)",
+                label,
+                seconds * 1000,
+                extra={
+                    "endpoint": "member",
+                    "operation": label,
+                    "subject_id": str(viewer) if viewer else None,
+                    "duration_ms": round(seconds * 1000, 2),
+                    "outcome": "ok",
+                    "error_codes": [],
+                    "stored": True,
+                },
+            )
 
     async def _scan_moved(self, asked: _Asked, address: str | None) -> bool:
         """A scan is recorded on every look-up of an item: record it, and say whether it
