@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import urllib.parse
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiocache import Cache
+from redis.exceptions import NoScriptError
 
 NAMESPACE = "member-api"
 logger = logging.getLogger(__name__)
@@ -41,6 +43,33 @@ REDIS_SECONDS = 5.0
 def within(seconds: float = REDIS_SECONDS) -> Any:
     """The time limit of one call to Redis made past aiocache (a script)."""
     return asyncio.timeout(seconds)
+
+
+_SHAS: dict[str, str] = {}
+
+
+async def run_script(cache: Any, script: str, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+    """Run a Lua script on the cache's Redis, by its hash once Redis knows it, on a
+    connection taken from the client's pool (one round trip, none of the client's
+    per-command wrapping)."""
+    sha = _SHAS.get(script)
+    if sha is None:
+        sha = _SHAS[script] = hashlib.sha1(script.encode()).hexdigest()  # noqa: S324 - Redis names scripts by SHA-1
+    pool = cache.client.connection_pool
+    async with within():
+        connection = await pool.get_connection()
+        try:
+            try:
+                await connection.send_command("EVALSHA", sha, len(keys), *keys, *args)
+                return await connection.read_response()
+            except NoScriptError:
+                await connection.send_command("EVAL", script, len(keys), *keys, *args)
+                return await connection.read_response()
+        except BaseException:
+            await connection.disconnect()
+            raise
+        finally:
+            await pool.release(connection)
 
 
 def key(*parts: str | int) -> str:

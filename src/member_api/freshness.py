@@ -33,7 +33,7 @@ from typing import Any
 
 from aiocache.backends.redis import RedisBackend
 
-from member_api.cache import key, within
+from member_api.cache import key, run_script
 
 logger = logging.getLogger(__name__)
 
@@ -109,8 +109,7 @@ def _keys(cache: Any, scopes: Sequence[str]) -> list[str]:
 async def _open(cache: Any, scopes: Sequence[str]) -> None:
     if isinstance(cache, RedisBackend):
         names = _keys(cache, scopes)
-        async with within():
-            await cache.client.eval(_OPEN, len(names), *names, PENDING_SECONDS)
+        await run_script(cache, _OPEN, names, [PENDING_SECONDS])
         return
     for scope in scopes:
         await cache.increment(_version_key(scope), 1)
@@ -121,8 +120,7 @@ async def _open(cache: Any, scopes: Sequence[str]) -> None:
 async def _close(cache: Any, scopes: Sequence[str]) -> None:
     if isinstance(cache, RedisBackend):
         names = _keys(cache, scopes)
-        async with within():
-            await cache.client.eval(_CLOSE, len(names), *names)
+        await run_script(cache, _CLOSE, names, [])
         return
     for scope in scopes:
         await cache.increment(_version_key(scope), 1)

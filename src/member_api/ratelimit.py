@@ -10,7 +10,7 @@ from typing import Any
 
 from aiocache.backends.redis import RedisBackend
 
-from member_api.cache import key, within
+from member_api.cache import key, run_script
 from member_api.clock import Clock
 from member_api.error_codes import RequestErrorCode
 from member_api.errors import RateLimited
@@ -67,15 +67,9 @@ async def _increment(
     one atomic script, so no counter is ever left without a TTL."""
     if isinstance(cache, RedisBackend):
         names = [cache.build_key(counter) for counter, _ in counters]
-        async with within():
-            replies = await cache.client.eval(
-                _INCREMENT,
-                len(names) + len(reads),
-                *names,
-                *reads,
-                len(names),
-                *[ttl for _, ttl in counters],
-            )
+        replies = await run_script(
+            cache, _INCREMENT, [*names, *reads], [len(names), *[ttl for _, ttl in counters]]
+        )
         return [int(r) for r in replies[: len(names)]], [
             r if r is not None and r is not False else None for r in replies[len(names) :]
         ]

@@ -94,6 +94,9 @@ CACHEABLE: dict[str, Cacheable] = {
 }
 
 
+PLANS = 4096  # requests' read and budget plans remembered, by operation, viewer, address
+
+
 @dataclass(frozen=True, slots=True)
 class Stored:
     body: bytes
@@ -130,6 +133,9 @@ class ResponseCache:
         self._stored: Bounded[tuple[Any, ...], Stored] = Bounded(max(self.size, 1))
         self._digests: Bounded[str, str] = Bounded(256)
         self._counters: dict[str, tuple[str, Any, Any, Any]] = {}
+        self._plans: Bounded[tuple[Any, ...], tuple[str | None, list[str], list[Any]]] = Bounded(
+            PLANS
+        )
 
     def __len__(self) -> int:
         return len(self._stored)
@@ -248,14 +254,13 @@ class ResponseCache:
         services = self.services
         cacheable = CACHEABLE[asked.name]
         viewer = claims.subject_id if claims is not None else None
-        scopes = cacheable.scopes(asked.variables, viewer)
-        cache = services.cache
-        reads = freshness.read_keys(cache, scopes)
-        marker = raw_marker_key(cache, viewer) if viewer is not None else None
-        if marker is not None:
-            reads = [marker, *reads]
         address = request.client.host if request.client else None
-        budgets = request_budgets(services.settings, address, "member", viewer)
+        variables = orjson.dumps(asked.variables, option=orjson.OPT_SORT_KEYS)
+        plan = self._plans.get((asked.digest, variables, viewer, address))
+        if plan is None:
+            plan = self._plan(cacheable, asked, viewer, address)
+            self._plans.put((asked.digest, variables, viewer, address), plan)
+        marker, reads, budgets = plan
         try:
             values = await ratelimit.spend(services.cache, services.clock, budgets, reads)
         except RateLimited as refused:
@@ -271,11 +276,11 @@ class ResponseCache:
             request.state.sessions_checked = True
         seen = freshness.versions_of(values)
         if seen.epoch is None:
-            await freshness.new_epoch(cache)
+            await freshness.new_epoch(services.cache)
         now = services.clock.now()
         key: tuple[Any, ...] = (
             asked.digest,
-            orjson.dumps(asked.variables, option=orjson.OPT_SORT_KEYS),
+            variables,
             viewer,
             business_today(services.clock),
             int(now.timestamp() // 60) if cacheable.by_minute else None,
@@ -293,6 +298,19 @@ class ResponseCache:
             headers = {"etag": stored.etag} if asked.get else None
             return Response(stored.body, media_type=accept_json_kind, headers=headers)
         return Pending(key, asked.name, seen.storable, asked.get)
+
+    def _plan(
+        self, cacheable: Cacheable, asked: _Asked, viewer: uuid.UUID | None, address: str | None
+    ) -> tuple[str | None, list[str], list[Any]]:
+        """What a request reads and counts against: the same for every request of one
+        operation, variables, viewer and address, so worked out once."""
+        cache = self.services.cache
+        reads = freshness.read_keys(cache, cacheable.scopes(asked.variables, viewer))
+        marker = raw_marker_key(cache, viewer) if viewer is not None else None
+        if marker is not None:
+            reads = [marker, *reads]
+        budgets = request_budgets(self.services.settings, address, "member", viewer)
+        return marker, reads, budgets
 
     def _served(self, name: str, viewer: uuid.UUID | None, seconds: float) -> None:
         """The metrics and the access log line a computed answer gets (`observe.py`)."""
