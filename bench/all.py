@@ -35,7 +35,7 @@ import asyncpg
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from feed import _fill, _operation
+from feed import _fill
 from harness import BARE_SCRIPT, Result, Servers, measure, register_members, require, servers
 from redeem import REDEEM, _check, _grant
 from redeem import WRK_SCRIPT as REDEEM_SCRIPT
@@ -170,7 +170,7 @@ def reads(data: Data) -> dict[str, tuple[str, dict[str, object]]]:
     """The read operations and their variables."""
     return {
         "MemberCentre": (_client_operation("MemberCentre"), {}),
-        "GroupFeed": (_operation("GroupFeed"), {"groupId": data.group_id, "first": 20}),
+        "GroupFeed": (_client_operation("GroupFeed"), {"groupId": data.group_id, "first": 20}),
         "RewardCatalogue": (_client_operation("RewardCatalogue"), {"first": 20}),
     }
 

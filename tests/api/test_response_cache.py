@@ -294,3 +294,14 @@ async def test_a_stored_item_page_still_records_each_scan(
     await look_up()
     assert hits(app, "ScanItem") == 2
     assert await Scan.filter(item__public_id=public_id).count() == 2
+
+
+async def test_a_registered_operation_spaced_differently_is_served_from_the_store(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    _, token = await new_member(client, "13900000001")
+    squeezed = " ".join(op("MemberCentre").split())
+    assert squeezed != op("MemberCentre")
+    first = await gql(client, squeezed, token=token)
+    assert await gql(client, op("MemberCentre"), token=token) == first
+    assert hits(app, "MemberCentre") == 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 from graphql import (
     DocumentNode,
     GraphQLError,
@@ -79,9 +80,7 @@ class QueryCost(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         if context.graphql_document is not None:
-            self.cost = operation_cost(
-                context.graphql_document, context.operation_name, context.variables or {}
-            )
+            self.cost = _cost_of(context)
             if self.cost > self.limit:
                 context.result = GraphQLExecutionResult(
                     data=None,
@@ -99,6 +98,31 @@ class QueryCost(SchemaExtension):
         if self.cost is None:
             return {}
         return {"cost": {"requestedQueryCost": self.cost, "maxQueryCost": self.limit}}
+
+
+_COSTS: Bounded[tuple[str, str | None, bytes], int] = Bounded(512)
+REMEMBERED_TEXT = 8_192  # longer documents (no client sends one) are measured each time
+
+
+def _cost_of(context: Any) -> int:
+    """An operation's cost, measured once per text, operation and variables (the cost
+    depends on nothing else)."""
+    variables = context.variables or {}
+    if len(context.query or "") > REMEMBERED_TEXT:
+        return operation_cost(context.graphql_document, context.operation_name, variables)
+    try:
+        key = (
+            context.query or "",
+            context.operation_name,
+            orjson.dumps(variables, option=orjson.OPT_SORT_KEYS),
+        )
+    except TypeError:  # variables orjson cannot write: measure without remembering
+        return operation_cost(context.graphql_document, context.operation_name, variables)
+    known = _COSTS.get(key)
+    if known is None:
+        known = operation_cost(context.graphql_document, context.operation_name, variables)
+        _COSTS.put(key, known)
+    return known
 
 
 _STRINGS_CHECKED: Bounded[str, bool] = Bounded(512)

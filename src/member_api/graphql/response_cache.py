@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from graphql import GraphQLError, OperationDefinitionNode, parse, print_ast
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -207,9 +208,10 @@ class ResponseCache:
                 return None
             known = self._digests.get(query)
             if known is None:
-                known = sha256_hex(query)
-                self._digests.put(query, known)
-            return known
+                known = _normal_digest(query)
+                if len(query) <= MAX_REMEMBERED_TEXT:
+                    self._digests.put(query, known)
+            return known or None
         if not isinstance(asked, dict) or asked.get("version") != 1:
             return None
         digest = asked.get("sha256Hash")
@@ -370,6 +372,26 @@ class ResponseCache:
         self._stored.put(pending.key, Stored(body, etag, time.monotonic() + self.ttl))
         if pending.get:
             response.headers["etag"] = etag
+
+
+MAX_REMEMBERED_TEXT = 8_192
+
+
+def _normal_digest(query: str) -> str:
+    """The registered hash of a document that is one operation, however it is spaced:
+    the registered text is graphql-core's printing of the operation. "" when the text
+    is not one operation (or does not parse: the ordinary path says why)."""
+    digest = sha256_hex(query)
+    if len(query) > MAX_REMEMBERED_TEXT:
+        return digest
+    try:
+        document = parse(query, no_location=True)
+    except GraphQLError:
+        return ""
+    nodes = document.definitions
+    if len(nodes) != 1 or not isinstance(nodes[0], OperationDefinitionNode):
+        return digest
+    return sha256_hex(print_ast(nodes[0]))
 
 
 def _network(address: str | None) -> str | None:
