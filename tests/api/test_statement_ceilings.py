@@ -20,6 +20,7 @@ from member_api.clock import FrozenClock
 from member_api.events.models import EventSignup, OfflineEvent
 from member_api.members.models import Member
 from member_api.notifications.models import Notification
+from member_api.privacy.models import ConsentRecord, DataExport
 from member_api.provenance.models import Item
 from member_api.rewards import service as rewards_service
 from member_api.rewards.models import Redemption, Reward
@@ -429,3 +430,54 @@ async def test_my_items(client: httpx.AsyncClient, clock: FrozenClock) -> None:
         ceiling=MY_ITEMS_CEILING,
         token=token,
     )
+
+
+# --- privacy ---------------------------------------------------------------------------
+
+# The member and their export requests.
+DATA_EXPORTS_CEILING = 2
+
+
+async def test_my_data_exports(client: httpx.AsyncClient, clock: FrozenClock) -> None:
+    member_id, token = await new_member(client, "13900000001")
+
+    async def seed(start: int, end: int) -> None:
+        for n in range(start, end):
+            await DataExport.create(
+                member_id=member_id,
+                status="EXPIRED",
+                requested_at=clock.now() - timedelta(days=n + 2),
+            )
+
+    await same_count_for_5_and_20(
+        client,
+        "MyDataExports",
+        seed,
+        lambda data: data["me"]["dataExports"],
+        ceiling=DATA_EXPORTS_CEILING,
+        token=token,
+    )
+
+
+# The member and their consent records (the latest per purpose is shown).
+CONSENTS_CEILING = 2
+
+
+async def test_my_consents(client: httpx.AsyncClient, clock: FrozenClock) -> None:
+    member_id, token = await new_member(client, "13900000001")
+    counts = []
+    for changes in (5, 20):
+        await ConsentRecord.filter(member_id=member_id).delete()
+        for n in range(changes):
+            await ConsentRecord.create(
+                member_id=member_id,
+                purpose="MARKETING",
+                granted=n % 2 == 0,
+                policy_version="2026-01",
+                changed_at=clock.now() - timedelta(minutes=changes - n),
+            )
+        data, statements = await count_statements(client, "MyConsents", token=token)
+        assert data["me"]["consents"]
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
+    assert counts[1] <= CONSENTS_CEILING, counts
