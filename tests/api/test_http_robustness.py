@@ -8,7 +8,7 @@ import logging
 import httpx
 import pytest
 
-from member_api.members import service as member_service
+from member_api.members import centre
 from tests.support import ME, gql, op, register
 
 
@@ -80,7 +80,7 @@ async def test_unexpected_failures_are_masked_and_logged_with_request_id(
     async def broken(member_id: object) -> None:
         raise RuntimeError("database password is hunter2")
 
-    monkeypatch.setattr(member_service, "get_member", broken)
+    monkeypatch.setattr(centre, "read_member", broken)
     with caplog.at_level(logging.ERROR, logger="member_api.graphql"):
         response = await client.post(
             "/graphql",
