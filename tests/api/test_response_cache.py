@@ -305,3 +305,18 @@ async def test_a_registered_operation_spaced_differently_is_served_from_the_stor
     first = await gql(client, squeezed, token=token)
     assert await gql(client, op("MemberCentre"), token=token) == first
     assert hits(app, "MemberCentre") == 1
+
+
+async def test_answers_are_stored_again_as_soon_as_a_write_has_ended(
+    client: httpx.AsyncClient, app: Any, clock: FrozenClock
+) -> None:
+    """Every write closes what it announced: none leaves answers uncacheable behind it."""
+    member_id, token = await new_member(client, "13900000001")
+    await gql(client, op("CheckIn"), token=token)  # the member's own mutation
+    await send_event(client, clock, paid(member_id, 5, at=clock.now()))  # a commerce event
+    staff = await operator_token(client, app.state.services)
+    adjust = {"input": {"memberId": member_id, "delta": 1, "note": "goodwill"}}
+    await gql(client, ADJUST, adjust, token=staff, path=ADMIN)  # a staff change
+    await centre(client, token)
+    await centre(client, token)
+    assert hits(app, "MemberCentre") == 1
