@@ -252,6 +252,9 @@ async def main(args: argparse.Namespace) -> None:
             graphql("GroupFeed", off, "cache off"),
             graphql("RewardCatalogue", off, "cache off"),
         ]
+        if args.only:
+            chosen = [o for o in operations if o.name in args.only]
+            operations = [operations[0], *[o for o in chosen if o is not operations[0]]]
         with (
             tempfile.TemporaryDirectory(prefix="member_api_cpu_") as tmp,
             ThreadPoolExecutor(max_workers=args.jobs) as pool,
@@ -305,6 +308,12 @@ if __name__ == "__main__":
     parser.add_argument("--n2", type=int, default=120, help="requests in the second run")
     parser.add_argument("--members", type=int, default=10, help="members signed in in turn")
     parser.add_argument("--jobs", type=int, default=2, help="valgrind processes at once")
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="NAME",
+        help='measure only this row (repeatable, e.g. "GroupFeed (hit)"); the bare one always',
+    )
     parser.add_argument("--url", default="postgres://postgres@127.0.0.1:5432/postgres")
     parser.add_argument(
         "--cache-url",

@@ -218,11 +218,11 @@ async def touch(*scopes: str) -> None:
 
 @dataclass(frozen=True)
 class Versions:
-    """What a reader saw: the epoch, each scope's version, and whether an answer
-    computed now may be stored."""
+    """What a reader saw: the epoch, each scope's version (as the cache holds them:
+    compared, never computed with), and whether an answer computed now may be stored."""
 
-    epoch: str | None
-    values: tuple[int, ...]
+    epoch: object
+    values: tuple[object, ...]
     storable: bool
 
 
@@ -236,13 +236,12 @@ def read_keys(cache: Any, scopes: Iterable[str]) -> list[str]:
 
 
 def versions_of(values: Sequence[Any]) -> Versions:
-    """Interpret the values fetched for `read_keys` (None where a key is absent)."""
+    """Interpret the values fetched for `read_keys` (None where a key is absent). An
+    in-progress count exists only while above zero: closing the last write deletes it."""
     epoch = values[0]
     n = (len(values) - 1) // 2
-    versions = tuple(int(v) if v is not None else 0 for v in values[1 : 1 + n])
-    pending = any(v is not None and int(v) > 0 for v in values[1 + n :])
-    text = epoch.decode() if isinstance(epoch, bytes) else epoch
-    return Versions(str(text) if text is not None else None, versions, not pending and bool(text))
+    pending = any(v is not None for v in values[1 + n :])
+    return Versions(epoch, tuple(values[1 : 1 + n]), not pending and epoch is not None)
 
 
 async def new_epoch(cache: Any) -> None:

@@ -133,6 +133,8 @@ class ResponseCache:
         self.enabled = self.size > 0
         self._stored: Bounded[tuple[Any, ...], Stored] = Bounded(max(self.size, 1))
         self._digests: Bounded[str, str] = Bounded(256)
+        # Clients send the same few bodies (the token is a header): each parsed once.
+        self._bodies: Bounded[bytes, Any] = Bounded(1024)
         self._counters: dict[str, tuple[str, Any, Any, Any]] = {}
         self._plans: Bounded[tuple[Any, ...], tuple[str | None, list[str], list[Any]]] = Bounded(
             PLANS
@@ -170,10 +172,15 @@ class ResponseCache:
             kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if kind != "application/json":
                 return None
-            try:
-                decoded = loads(await request.body())
-            except ValueError:
-                return None
+            body = await request.body()
+            decoded = self._bodies.get(body)
+            if decoded is None:
+                try:
+                    decoded = loads(body)
+                except ValueError:
+                    return None
+                if len(body) <= MAX_REMEMBERED_TEXT and isinstance(decoded, dict):
+                    self._bodies.put(body, decoded)
             if not isinstance(decoded, dict):
                 return None
             data = decoded
