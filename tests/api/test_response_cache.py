@@ -320,3 +320,16 @@ async def test_answers_are_stored_again_as_soon_as_a_write_has_ended(
     await centre(client, token)
     await centre(client, token)
     assert hits(app, "MemberCentre") == 1
+
+
+async def test_a_failing_store_never_fails_the_request(
+    client: httpx.AsyncClient, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, token = await new_member(client, "13900000001")
+    expected = await centre(client, token)
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the store broke")
+
+    monkeypatch.setattr(app.state.services.responses, "answer", broken)
+    assert await centre(client, token) == expected

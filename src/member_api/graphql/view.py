@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
@@ -22,6 +23,7 @@ from member_api.graphql.context import Context
 from member_api.text import loads
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+logger = logging.getLogger(__name__)
 
 
 def prefers_graphql_response(accept: str) -> bool:
@@ -81,7 +83,11 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 if prefers_graphql_response(accept)
                 else "application/json"
             )
-            answered = await request.app.state.services.responses.answer(request, kind)
+            try:
+                answered = await request.app.state.services.responses.answer(request, kind)
+            except Exception:  # never fail a request on the store: compute the answer
+                logger.exception("the response cache failed; the answer is computed")
+                answered = None
             if isinstance(answered, Response):
                 await answered(scope, receive, send)
                 return
@@ -94,7 +100,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             )
         if pending is not None:
             clean = getattr(request.state, "answer_clean", False)
-            request.app.state.services.responses.keep(pending, response, clean)
+            try:
+                request.app.state.services.responses.keep(pending, response, clean)
+            except Exception:
+                logger.exception("the response cache could not store an answer")
         await response(scope, receive, send)
 
     async def render_graphql_ide(self, request: Request) -> Response:
