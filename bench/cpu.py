@@ -151,8 +151,12 @@ class Operation:
     env: dict[str, str]
 
 
-def _instructions(operation: Operation, requests: int, workdir: Path) -> tuple[int, float]:
-    """The instruction total of one process serving `requests` requests, and its wall time."""
+def _slug(operation: Operation) -> str:
+    return re.sub(r"[^A-Za-z]+", "_", operation.name)
+
+
+def _spec_file(operation: Operation, requests: int, path: Path) -> Path:
+    """What a worker process is to do, written where it reads it."""
     spec = {
         "name": operation.name,
         "app": operation.app,
@@ -161,8 +165,13 @@ def _instructions(operation: Operation, requests: int, workdir: Path) -> tuple[i
         "tokens": operation.tokens,
         "requests": requests,
     }
-    spec_file = workdir / f"{re.sub(r'[^A-Za-z]+', '_', operation.name)}_{requests}.json"
-    spec_file.write_text(json.dumps(spec))
+    path.write_text(json.dumps(spec))
+    return path
+
+
+def _instructions(operation: Operation, requests: int, workdir: Path) -> tuple[int, float]:
+    """The instruction total of one process serving `requests` requests, and its wall time."""
+    spec_file = _spec_file(operation, requests, workdir / f"{_slug(operation)}_{requests}.json")
     command = ["valgrind", "--tool=cachegrind", "--cache-sim=no"]
     command += ["--cachegrind-out-file=/dev/null", sys.executable, __file__]
     command += ["--worker", str(spec_file)]
@@ -186,16 +195,7 @@ def _instructions(operation: Operation, requests: int, workdir: Path) -> tuple[i
 def _warm(operation: Operation, requests: int, workdir: Path) -> None:
     """One run without valgrind first: what processes share (the tier views cached in
     Redis) is then warm for both measured runs alike, so their difference is requests."""
-    spec = {
-        "name": operation.name,
-        "app": operation.app,
-        "path": "/graphql",
-        "body": operation.body,
-        "tokens": operation.tokens,
-        "requests": requests,
-    }
-    spec_file = workdir / f"{re.sub(r'[^A-Za-z]+', '_', operation.name)}_warm.json"
-    spec_file.write_text(json.dumps(spec))
+    spec_file = _spec_file(operation, requests, workdir / f"{_slug(operation)}_warm.json")
     subprocess.run(
         [sys.executable, __file__, "--worker", str(spec_file)],
         env=operation.env,
