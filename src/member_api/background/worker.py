@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
+from taskiq import AsyncBroker
 from taskiq.api import run_receiver_task, run_scheduler_task
 
 from member_api import db
@@ -36,9 +37,27 @@ async def run_worker(settings: Settings, *, max_async_tasks: int = 8) -> None:
         "worker started on %s", "in-process broker" if is_in_process(settings) else "RabbitMQ"
     )
     try:
-        await run_receiver_task(broker, max_async_tasks=max_async_tasks)
+        await listen_until_stopped(broker, max_async_tasks=max_async_tasks)
     finally:
         await broker.shutdown()
+
+
+async def listen_until_stopped(
+    broker: AsyncBroker, *, max_async_tasks: int, pause: float = 1.0
+) -> None:
+    """Run tasks from the broker until this task is cancelled. Listening can end on its
+    own: a broker that went away mid-delivery closes the consumer without an error.
+    The worker then listens again once the connection is back, rather than exiting
+    with the queue still full."""
+    while True:
+        try:
+            await run_receiver_task(broker, max_async_tasks=max_async_tasks)
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # stopped from outside: the process is ending
+        logger.warning("listening to the broker ended; listening again in %.1f s", pause)
+        await asyncio.sleep(pause)
 
 
 async def run_scheduler(settings: Settings) -> None:
