@@ -17,6 +17,7 @@ from member_api.business_calendar import business_today
 from member_api.care.models import CareNote
 from member_api.clock import FrozenClock
 from member_api.commerce.models import ItemInteraction, MemberOrder
+from member_api.intelligence.models import MemberAffinity, MemberFact
 from member_api.members.models import Member
 from member_api.outbox.domain import Channel
 from member_api.outbox.service import enqueue
@@ -187,6 +188,8 @@ async def test_erasure_leaves_nothing_personal_in_any_table(
     assert await ConsentRecord.filter(member_id=member_id).count() == 0
     assert await CareNote.filter(member_id=member_id).count() == 0
     assert await ItemInteraction.filter(member_id=member_id).count() == 0
+    assert await MemberFact.filter(member_id=member_id).count() == 0
+    assert await MemberAffinity.filter(member_id=member_id).count() == 0
     # The audit log keeps that staff read and wrote about them, not what they wrote.
     actions = await AuditEntry.filter(member_id=member_id).values_list("action", flat=True)
     assert {"searchMembers", "addCareNote"} <= set(actions)

@@ -27,7 +27,7 @@ from member_api.business_calendar import start_of_business_day
 from member_api.community.quiz import run_weekly_quiz
 from member_api.error_codes import JobErrorCode
 from member_api.errors import Conflict, NotFound
-from member_api.intelligence import scores
+from member_api.intelligence import facts, scores
 from member_api.members.models import Member
 from member_api.points import ledger
 from member_api.privacy.erasure import erase_due, purge_expired_exports
@@ -123,6 +123,9 @@ async def _erasure(services: Services, part: Slice) -> ChunkResult:
 
 
 async def _scores(services: Services, part: Slice) -> ChunkResult:
+    rules = services.settings.score_rules
+    now = services.clock.now()
+    await facts.refresh_range(part.as_of, part.low, part.high, now, rules)
     await scores.score_range(services, part.as_of, part.low, part.high)
     # Counted from the scores kept for the day: processed are the members scored,
     # changed those tagged.

@@ -55,7 +55,13 @@ from member_api.graphql.ids import parse_id
 from member_api.graphql.pagination import newest_first_page
 from member_api.graphql.results import outcome
 from member_api.graphql.roles import Roles
-from member_api.intelligence.admin_gql import MemberScoreType, latest_score, score_of_day
+from member_api.intelligence.admin_gql import (
+    MemberFactsType,
+    MemberScoreType,
+    facts_of,
+    latest_score,
+    score_of_day,
+)
 from member_api.members.gql import BadgeType, Birthday, badges_of, tier_history_of
 from member_api.members.models import Member
 from member_api.notifications.gql import NotificationConnection, notifications_page
@@ -292,6 +298,14 @@ class Member360:
     )
     async def scores(self) -> MemberScoreType | None:
         return await latest_score(self.row.id)
+
+    @strawberry.field(
+        description="The member's facts and brand/category affinity (the data platform's); "
+        "null until first computed.",
+        extensions=[Roles(*CARE)],
+    )
+    async def facts(self) -> MemberFactsType | None:
+        return await facts_of(self.row.id)
 
     @strawberry.field(
         description="The RFM scores and tags as of a past business date; null when the "

@@ -52,6 +52,7 @@ class MemberOrder(Model):
 
     class Meta:
         table = "member_order"
+        indexes = (("member_id", "paid_on"),)
         constraints = (
             CheckConstraint(
                 check="refunded_fen >= 0 AND refunded_fen <= paid_fen",

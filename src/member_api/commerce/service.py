@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Literal
 
 from tortoise.exceptions import IntegrityError
@@ -18,6 +19,7 @@ from member_api.commerce.models import CommerceEvent, ItemInteraction, MemberOrd
 from member_api.compliance.service import check_paid_order
 from member_api.error_codes import CommerceErrorCode
 from member_api.errors import Conflict, InvalidInput, NotFound
+from member_api.intelligence import facts
 from member_api.members.activity import bump_facts_version, mark_active
 from member_api.members.models import Member
 from member_api.points import service as points
@@ -62,6 +64,7 @@ async def _apply_event(services: Services, event: CommerceEventIn, *, source: st
             if event.type in INTERACTIONS:
                 # Read by the member's affinities; no tier rule looks at them.
                 await _interaction(row, event)
+                await _refresh_facts(services, member.id)
                 logger.info("commerce event %s (%s) applied", event.event_id, event.type.value)
                 return "applied"
             if event.type is EventType.ORDER_PAID:
@@ -95,6 +98,7 @@ async def _apply_event(services: Services, event: CommerceEventIn, *, source: st
                     services, member_id=member.id, event_id=event.event_id
                 )
             await bump_facts_version(member.id)
+            await _refresh_facts(services, member.id)
             await tiers.upgrade_if_earned(services, member, reference=event.event_id)
     except IntegrityError:
         if await CommerceEvent.filter(event_id=event.event_id).exists():
@@ -108,6 +112,13 @@ async def _apply_event(services: Services, event: CommerceEventIn, *, source: st
         raise
     logger.info("commerce event %s (%s) applied", event.event_id, event.type.value)
     return "applied"
+
+
+async def _refresh_facts(services: Services, member_id: uuid.UUID) -> None:
+    """The member's facts (the data platform's) as of today, with the event in them."""
+    await facts.refresh_member(
+        member_id, tiers.today(services), services.clock.now(), services.settings.score_rules
+    )
 
 
 async def _interaction(row: CommerceEvent, event: CommerceEventIn) -> None:

@@ -132,7 +132,7 @@ class Comment(Model):
 
     class Meta:
         table = "comment"
-        indexes = (("post_id", "created_at"),)
+        indexes = (("post_id", "created_at"), ("author_id", "created_at"))
 
 
 class PostLike(Model):

@@ -38,6 +38,9 @@ class ScoreRules:
     key_retention_min_r: int = 4
     key_retention_min_f: int = 3
     key_retention_min_m: int = 2
+    # Brand and category affinity: an order line or favourite this many days old
+    # weighs half as much as one of today.
+    affinity_half_life_days: int = 90
 
     @classmethod
     def from_mapping(cls, values: Any) -> ScoreRules:
@@ -68,6 +71,7 @@ class ScoreRules:
             "frequency_window_days": positive,
             "monetary_window_months": positive,
             "reference_order_fen": positive,
+            "affinity_half_life_days": positive,
             "key_retention_min_r": score,
             "key_retention_min_f": score,
             "key_retention_min_m": score,

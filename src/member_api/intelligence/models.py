@@ -29,3 +29,61 @@ class MemberScore(Model):
     class Meta:
         table = "member_score"
         unique_together = (("member_id", "day"),)
+
+
+class MemberFact(Model):
+    """What is known of one member as of a business date: the inputs of the scores, the
+    persona tags, segments and churn risk. One row per member, rewritten by the nightly
+    job and by the member's own events (orders, refunds, favourites, views, a first
+    visit of the day). Windows are trailing business days ending on `as_of`."""
+
+    id = fields.BigIntField(primary_key=True)
+    member: fields.OneToOneRelation[Member] = fields.OneToOneField(
+        "models.Member", related_name="facts", on_delete=fields.CASCADE
+    )
+    member_id: uuid.UUID
+    as_of = fields.DateField()
+    last_purchase_on = fields.DateField(null=True)
+    last_active_on = fields.DateField(null=True)
+    # Paid orders not fully refunded, and their spend net of refunds, in fen.
+    orders_30d = fields.IntField(default=0)
+    orders_90d = fields.IntField(default=0)
+    orders_prev_90d = fields.IntField(default=0)  # the 90 days before the last 90
+    orders_365d = fields.IntField(default=0)
+    spend_30d_fen = fields.BigIntField(default=0)
+    spend_90d_fen = fields.BigIntField(default=0)
+    spend_365d_fen = fields.BigIntField(default=0)
+    average_order_365d_fen = fields.BigIntField(default=0)  # rounded down
+    active_days_30d = fields.IntField(default=0)
+    active_days_90d = fields.IntField(default=0)
+    active_days_prev_90d = fields.IntField(default=0)
+    posts_90d = fields.IntField(default=0)  # visible posts
+    comments_90d = fields.IntField(default=0)  # visible comments
+    likes_90d = fields.IntField(default=0)  # likes given
+    groups = fields.IntField(default=0)  # groups joined now
+    favourites_90d = fields.IntField(default=0)
+    views_30d = fields.IntField(default=0)
+    views_90d = fields.IntField(default=0)
+    computed_at = fields.DatetimeField()
+
+    class Meta:
+        table = "member_fact"
+
+
+class MemberAffinity(Model):
+    """A member's leaning to a brand or a category: its share of their spend (order
+    lines) and of their favourites, each weighted by a half-life decay of its age."""
+
+    id = fields.BigIntField(primary_key=True)
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="affinities", on_delete=fields.CASCADE
+    )
+    member_id: uuid.UUID
+    dimension = fields.CharField(max_length=10)  # BRAND or CATEGORY
+    value = fields.CharField(max_length=80)
+    spend_share = fields.FloatField(default=0)  # 0..1 of the decayed spend
+    favourite_share = fields.FloatField(default=0)  # 0..1 of the decayed favourites
+
+    class Meta:
+        table = "member_affinity"
+        unique_together = (("member_id", "dimension", "value"),)

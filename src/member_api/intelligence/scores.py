@@ -19,6 +19,7 @@ from member_api.business_calendar import trailing_window_start
 from member_api.commerce.models import MemberOrder
 from member_api.intelligence import domain
 from member_api.intelligence.domain import BAND_SCORES, LOWEST_SCORE, ScoreRules
+from member_api.intelligence.facts import Params, on_postgres
 from member_api.intelligence.models import MemberScore
 from member_api.members.models import Member
 from member_api.services import Services
@@ -27,28 +28,13 @@ LOWEST_ID = uuid.UUID(int=0)
 HIGHEST_ID = uuid.UUID(int=(1 << 128) - 1)
 
 
-def _on_postgres() -> bool:
-    return bool(connections.get("default").capabilities.dialect == "postgres")
-
-
 def windows(as_of: date, rules: ScoreRules) -> tuple[date, date]:
     """First days of the frequency window and of the monetary window (both end on as_of)."""
     frequency_start = as_of - timedelta(days=rules.frequency_window_days - 1)
     return frequency_start, trailing_window_start(as_of, rules.monetary_window_months)
 
 
-class _Params:
-    """Bind parameters of one statement, numbered $1, $2, ... in order of use."""
-
-    def __init__(self) -> None:
-        self.values: list[Any] = []
-
-    def add(self, value: Any, cast: str) -> str:
-        self.values.append(value)
-        return f"${len(self.values)}::{cast}"
-
-
-def _case(params: _Params, test: str, bands: tuple[int, ...]) -> str:
+def _case(params: Params, test: str, bands: tuple[int, ...]) -> str:
     """CASE giving 5, 4, 3, 2 for the first band `test` (with {} for the bound) meets."""
     whens = " ".join(
         f"WHEN {test.format(params.add(bound, 'bigint'))} THEN {score}"
@@ -61,7 +47,7 @@ def upsert_statement(
     as_of: date, low: uuid.UUID, high: uuid.UUID, computed_at: Any, rules: ScoreRules
 ) -> tuple[str, list[Any]]:
     """The one statement that scores the members of [low, high) as of `as_of`."""
-    params = _Params()
+    params = Params()
     day = params.add(as_of, "date")
     low_p, high_p = params.add(low, "uuid"), params.add(high, "uuid")
     frequency_start, monetary_start = windows(as_of, rules)
@@ -155,7 +141,7 @@ async def score_range(services: Services, as_of: date, low: uuid.UUID, high: uui
     """Write the scores of the members of [low, high) as of `as_of` (idempotent)."""
     rules = services.settings.score_rules
     now = services.clock.now()
-    if _on_postgres():
+    if on_postgres():
         sql, values = upsert_statement(as_of, low, high, now, rules)
         await connections.get("default").execute_query(sql, values)
         return
