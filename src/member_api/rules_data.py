@@ -112,6 +112,13 @@ def build(cls: type[T], values: Any, what: str, parsers: Mapping[str, Parser] | 
     return cls(**cleaned)
 
 
+def parse_code(value: Any, name: str) -> str:
+    """A code: A-Z first, then A-Z, 0-9 and _, up to 40 in all."""
+    if not isinstance(value, str) or not _CODE.match(value):
+        raise ValueError(f"{name}: {value!r} is not a code (A-Z, 0-9 and _, up to 40)")
+    return value
+
+
 def merge_catalogue(
     defaults: Sequence[T],
     changes: Any,
@@ -126,8 +133,7 @@ def merge_catalogue(
         raise ValueError(f"{name} must be a JSON object of codes to entries (or null)")
     by_code = {code_of(item): item for item in defaults}
     for code, spec in changes.items():
-        if not isinstance(code, str) or not _CODE.match(code):
-            raise ValueError(f"{name}: {code!r} is not a code (A-Z, 0-9 and _, up to 40)")
+        parse_code(code, name)
         if spec is None:
             if by_code.pop(code, None) is None:
                 raise ValueError(f"{name}: there is no {code} to remove")

@@ -17,9 +17,9 @@ from member_api.clock import BUSINESS_ZONE, FrozenClock
 from member_api.commerce.models import CommerceEvent, ItemInteraction, MemberOrder, OrderLine
 from member_api.community.models import Comment, Group, GroupMembership, Post, PostLike
 from member_api.intelligence import facts
-from member_api.intelligence.domain import ScoreRules
-from member_api.intelligence.models import MemberAffinity, MemberFact
-from member_api.intelligence.scores import HIGHEST_ID, LOWEST_ID
+from member_api.intelligence.domain import FACT_COLUMNS, ScoreRules
+from member_api.intelligence.models import MemberAffinity, MemberFact, MemberScore
+from member_api.intelligence.scores import HIGHEST_ID, LOWEST_ID, score_range
 from member_api.members.models import ActivityDay
 from member_api.services import Services
 from tests.commerce_support import new_member, paid, send_event
@@ -163,7 +163,7 @@ EXPECTED_BUSY = {
 
 
 def as_dict(row: MemberFact) -> dict[str, Any]:
-    return {name: getattr(row, name) for name in facts.FACT_COLUMNS}
+    return {name: getattr(row, name) for name in FACT_COLUMNS}
 
 
 async def affinities(member_id: str) -> dict[tuple[str, str], tuple[float, float]]:
@@ -309,3 +309,40 @@ async def test_the_member_360_shows_facts_and_affinities_to_care_roles_only(
     refused = await gql(client, FACTS_360, {"id": busy}, token=other, path="/admin/graphql")
     assert refused["data"]["member360"]["facts"] is None
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_the_nightly_job_tags_personas_from_the_facts_of_the_day(
+    client: httpx.AsyncClient, services: Services, backend: str
+) -> None:
+    trendy, _ = await new_member(client, "13900001004")
+    collector, _ = await new_member(client, "13900001005")
+    plain, _ = await new_member(client, "13900001006")
+    event = await _event(trendy)
+    await ItemInteraction.create(
+        event_id=event,
+        member_id=trendy,
+        kind="VIEW",
+        item_id="new-arrival",
+        brand="Dior",
+        category="bags",
+        count=30,
+        day=on(29),
+    )
+    await order(collector, 200, 1_500_000, lines=[("Patek Philippe", "watches", 1_500_000)])
+    await order(plain, 10, 300_000)
+    with sql_statements() as seen:
+        run = await runs.start_run(services, "member-scores", AS_OF)
+        for chunk_id in await runs.pending_chunks(run.id):
+            await runs.run_chunk(services, chunk_id)
+    tags = {str(row.member_id): row.tags for row in await MemberScore.filter(day=AS_OF)}
+    assert tags == {trendy: '["TREND_FOLLOWER"]', collector: '["COLLECTOR"]', plain: "[]"}
+    if backend == "postgres":
+        writes = [s for s in seen if "INSERT INTO member_score" in s]
+        assert len(writes) == 1
+        # The persona's codes and bounds are parameters, not part of the text.
+        assert "TREND_FOLLOWER" not in writes[0].rsplit(": [", 1)[0]
+    # One fewer view: no longer a trend follower, the next run says so.
+    await ItemInteraction.filter(member_id=trendy).update(count=29)
+    await facts.refresh_range(AS_OF, LOWEST_ID, HIGHEST_ID, services.clock.now(), ScoreRules())
+    await score_range(services, AS_OF, LOWEST_ID, HIGHEST_ID)
+    assert (await MemberScore.get(member_id=trendy, day=AS_OF)).tags == "[]"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from member_api.intelligence.domain import (
+    Facts,
     ScoreRules,
     frequency_score,
     monetary_score,
@@ -109,3 +110,64 @@ def test_the_reference_value_is_a_setting() -> None:
     assert rules.reference_order_fen == 500_000
     with pytest.raises(SettingsError, match="scores"):
         read_rules({"SCORE_REFERENCE_ORDER_FEN": "0"})
+
+
+def persona_tags(**values: int) -> tuple[str, ...]:
+    return tags_of(1, 1, 1, RULES, Facts(**values))
+
+
+@pytest.mark.parametrize(
+    ("facts", "tags"),
+    [
+        # Trend follower: 30 views in 30 days, at most one order in 90.
+        ({"views_30d": 30, "orders_90d": 1}, ("TREND_FOLLOWER",)),
+        ({"views_30d": 29, "orders_90d": 0}, ()),
+        ({"views_30d": 300, "orders_90d": 2}, ()),
+        # Collector: an average of 12,000 yuan (3x the reference), one to three orders.
+        (
+            {"average_order_365d_fen": 1_200_000, "orders_365d": 3, "spend_365d_fen": 3_600_000},
+            ("COLLECTOR",),
+        ),
+        ({"average_order_365d_fen": 1_199_999, "orders_365d": 1}, ()),
+        ({"average_order_365d_fen": 2_000_000, "orders_365d": 4}, ()),
+        ({"average_order_365d_fen": 2_000_000, "orders_365d": 0}, ()),
+        # Social butterfly: 20 posts, comments and likes in 90 days, under 4,000 yuan.
+        ({"posts_90d": 5, "comments_90d": 5, "likes_90d": 10}, ("SOCIAL_BUTTERFLY",)),
+        ({"posts_90d": 5, "comments_90d": 5, "likes_90d": 9}, ()),
+        ({"likes_90d": 20, "spend_365d_fen": 399_999}, ("SOCIAL_BUTTERFLY",)),
+        ({"likes_90d": 20, "spend_365d_fen": 400_000}, ()),
+        # Two at once, in the rules' order.
+        ({"views_30d": 40, "likes_90d": 25}, ("TREND_FOLLOWER", "SOCIAL_BUTTERFLY")),
+    ],
+)
+def test_persona_tags_at_each_edge(facts: dict[str, int], tags: tuple[str, ...]) -> None:
+    assert persona_tags(**facts) == tags
+
+
+def test_key_retention_comes_first_and_no_facts_means_no_personas() -> None:
+    assert tags_of(5, 3, 2, RULES, Facts(views_30d=30)) == ("KEY_RETENTION", "TREND_FOLLOWER")
+    assert tags_of(1, 1, 1, RULES, None) == ()
+
+
+def test_personas_are_data_and_bad_ones_are_refused_naming_the_place() -> None:
+    rules = ScoreRules.from_mapping(
+        {
+            "personas": [
+                {"code": "NIGHT_OWL", "all": [{"fact": "active_days_30d", "op": ">", "value": 25}]}
+            ]
+        }
+    )
+    assert tags_of(1, 1, 1, rules, Facts(active_days_30d=26)) == ("NIGHT_OWL",)
+    assert tags_of(1, 1, 1, rules, Facts(active_days_30d=25, views_30d=99)) == ()
+    bad = [
+        ({"code": "x", "all": []}, "personas\\[0\\] code"),
+        ({"code": "KEY_RETENTION", "all": []}, "taken"),
+        ({"code": "A", "all": []}, "at least one condition"),
+        ({"code": "A", "all": [{"fact": "shoe_size", "op": ">", "value": 1}]}, "unknown fact"),
+        ({"code": "A", "all": [{"fact": "views_30d", "op": "~", "value": 1}]}, "op must be"),
+        ({"code": "A", "all": [{"fact": "views_30d", "op": ">", "value": -1}]}, "all\\[0\\] value"),
+        ({"code": "A"}, "code and all"),
+    ]
+    for persona, message in bad:
+        with pytest.raises(ValueError, match=message):
+            ScoreRules.from_mapping({"personas": [persona]})

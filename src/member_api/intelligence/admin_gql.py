@@ -9,7 +9,8 @@ from datetime import date, datetime
 import strawberry
 
 from member_api.graphql.scalars import Fen
-from member_api.intelligence.facts import BRAND, CATEGORY, FACT_COLUMNS
+from member_api.intelligence.domain import FACT_COLUMNS
+from member_api.intelligence.facts import BRAND, CATEGORY
 from member_api.intelligence.models import MemberAffinity as MemberAffinityRow
 from member_api.intelligence.models import MemberFact as MemberFactRow
 from member_api.intelligence.models import MemberScore as MemberScoreRow

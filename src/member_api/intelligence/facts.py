@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -26,7 +26,7 @@ from tortoise.transactions import in_transaction
 from member_api.business_calendar import start_of_business_day
 from member_api.commerce.models import ItemInteraction, MemberOrder, OrderLine
 from member_api.community.models import Comment, GroupMembership, Post, PostLike
-from member_api.intelligence.domain import ScoreRules
+from member_api.intelligence.domain import FACT_COLUMNS, Facts, ScoreRules
 from member_api.intelligence.models import MemberAffinity, MemberFact
 from member_api.members.models import ActivityDay, Member
 
@@ -35,35 +35,6 @@ SHORT_DAYS = 30
 QUARTER_DAYS = 90
 YEAR_DAYS = 365
 BRAND, CATEGORY = "BRAND", "CATEGORY"
-
-
-@dataclass
-class Facts:
-    """One member's facts (the columns of member_fact but the keys and times)."""
-
-    last_purchase_on: date | None = None
-    last_active_on: date | None = None
-    orders_30d: int = 0
-    orders_90d: int = 0
-    orders_prev_90d: int = 0
-    orders_365d: int = 0
-    spend_30d_fen: int = 0
-    spend_90d_fen: int = 0
-    spend_365d_fen: int = 0
-    average_order_365d_fen: int = 0
-    active_days_30d: int = 0
-    active_days_90d: int = 0
-    active_days_prev_90d: int = 0
-    posts_90d: int = 0
-    comments_90d: int = 0
-    likes_90d: int = 0
-    groups: int = 0
-    favourites_90d: int = 0
-    views_30d: int = 0
-    views_90d: int = 0
-
-
-FACT_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Facts))
 
 
 @dataclass(frozen=True)

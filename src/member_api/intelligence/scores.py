@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter
+from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,10 +18,10 @@ from tortoise import connections
 
 from member_api.business_calendar import trailing_window_start
 from member_api.commerce.models import MemberOrder
-from member_api.intelligence import domain
+from member_api.intelligence import domain, facts
 from member_api.intelligence.domain import BAND_SCORES, LOWEST_SCORE, ScoreRules
 from member_api.intelligence.facts import Params, on_postgres
-from member_api.intelligence.models import MemberScore
+from member_api.intelligence.models import MemberFact, MemberScore
 from member_api.members.models import Member
 from member_api.services import Services
 
@@ -41,6 +42,15 @@ def _case(params: Params, test: str, bands: tuple[int, ...]) -> str:
         for score, bound in zip(BAND_SCORES, bands, strict=True)
     )
     return f"CASE {whens} ELSE {LOWEST_SCORE} END"
+
+
+def _condition_sql(params: Params, condition: domain.FactCondition) -> str:
+    """The condition over the facts' columns (names from the fixed list, the bound
+    compared with as a parameter)."""
+    parts = domain.DERIVED_FACTS.get(condition.fact, (condition.fact,))
+    assert all(part in domain.FACT_COLUMNS for part in parts)
+    value = " + ".join(f"s.{part}" for part in parts)
+    return f"({value}) {condition.op} {params.add(condition.value, 'bigint')}"
 
 
 def upsert_statement(
@@ -65,20 +75,27 @@ def upsert_statement(
         + " * o.window_orders",
         rules.monetary_multiples,
     )
-    key_tag = params.add(json.dumps([domain.ScoreTag.KEY_RETENTION.value]), "text")
+    key_tag = params.add(domain.ScoreTag.KEY_RETENTION.value, "text")
     min_r = params.add(rules.key_retention_min_r, "int")
     min_f = params.add(rules.key_retention_min_f, "int")
     min_m = params.add(rules.key_retention_min_m, "int")
     computed = params.add(computed_at, "timestamptz")
-    # Only $n placeholders are put into the text; every value is a bind parameter.
+    tags = [f"CASE WHEN s.r >= {min_r} AND s.f >= {min_f} AND s.m >= {min_m} THEN {key_tag} END"]
+    for persona in rules.personas:
+        tests = " AND ".join(_condition_sql(params, condition) for condition in persona.conditions)
+        code = params.add(persona.code, "text")
+        tags.append(f"CASE WHEN s.has_facts AND {tests} THEN {code} END")
+    fact_columns = ", ".join(f"fa.{name}" for name in domain.FACT_COLUMNS)
+    # Only $n placeholders and fixed names are put into the text; every value is a bind
+    # parameter. The tags are a JSON array in the order the rules list them.
     sql = f"""
 INSERT INTO member_score (member_id, day, r, f, m, tags, computed_at)
 SELECT s.id, {day}, s.r, s.f, s.m,
-       CASE WHEN s.r >= {min_r} AND s.f >= {min_f} AND s.m >= {min_m}
-            THEN {key_tag} ELSE '[]' END,
+       to_jsonb(array_remove(ARRAY[{", ".join(tags)}]::text[], NULL))::text,
        {computed}
 FROM (
-  SELECT m.id, {recency} AS r, {frequency} AS f, {monetary} AS m
+  SELECT m.id, {recency} AS r, {frequency} AS f, {monetary} AS m,
+         fa.member_id IS NOT NULL AS has_facts, {fact_columns}
   FROM member m
   LEFT JOIN (
     SELECT member_id,
@@ -91,6 +108,7 @@ FROM (
       AND refunded_fen < paid_fen AND paid_on <= {day}
     GROUP BY member_id
   ) o ON o.member_id = m.id
+  LEFT JOIN member_fact fa ON fa.member_id = m.id AND fa.as_of = {day}
   WHERE m.id >= {low_p} AND m.id < {high_p} AND m.erased_at IS NULL
 ) s
 ON CONFLICT (member_id, day) DO UPDATE
@@ -102,10 +120,27 @@ WHERE (member_score.r, member_score.f, member_score.m, member_score.tags)
     return sql, params.values
 
 
+async def stored_facts(
+    as_of: date, low: uuid.UUID, high: uuid.UUID
+) -> dict[uuid.UUID, domain.Facts]:
+    """The facts kept for the members of [low, high), those as of `as_of` only."""
+    rows = await MemberFact.filter(member_id__gte=low, member_id__lt=high, as_of=as_of)
+    return {
+        row.member_id: domain.Facts(**{name: getattr(row, name) for name in domain.FACT_COLUMNS})
+        for row in rows
+    }
+
+
 async def compute_in_python(
-    as_of: date, low: uuid.UUID, high: uuid.UUID, rules: ScoreRules
+    as_of: date,
+    low: uuid.UUID,
+    high: uuid.UUID,
+    rules: ScoreRules,
+    known: dict[uuid.UUID, domain.Facts] | None = None,
 ) -> dict[uuid.UUID, domain.Scores]:
-    """The scores of the members of [low, high) as of `as_of`, computed row by row."""
+    """The scores of the members of [low, high) as of `as_of`, computed row by row; the
+    persona tags from `known` facts, or from those kept for that date."""
+    facts = known if known is not None else await stored_facts(as_of, low, high)
     frequency_start, monetary_start = windows(as_of, rules)
     members: list[uuid.UUID] = list(
         await Member.filter(id__gte=low, id__lt=high, erased_at__isnull=True).values_list(
@@ -132,7 +167,7 @@ async def compute_in_python(
     for member_id in members:
         days = (as_of - last[member_id]).days if member_id in last else None
         result[member_id] = domain.scores_of(
-            days, quarter[member_id], net[member_id], window[member_id], rules
+            days, quarter[member_id], net[member_id], window[member_id], rules, facts.get(member_id)
         )
     return result
 
@@ -177,16 +212,33 @@ async def scored_count(as_of: date, low: uuid.UUID, high: uuid.UUID) -> tuple[in
 
 
 async def member_scores(services: Services, as_of: date, dry_run: bool) -> tuple[str, list[str]]:
-    """The nightly scores as of `as_of`; a dry run counts what it would score."""
+    """The nightly facts and scores as of `as_of`; a dry run counts what it would score
+    and tag, writing nothing."""
     rules = services.settings.score_rules
     if dry_run:
-        computed = await compute_in_python(as_of, LOWEST_ID, HIGHEST_ID, rules)
-        tagged = sum(1 for scores in computed.values() if scores.tags)
+        known, _ = await facts.compute_in_python(as_of, LOWEST_ID, HIGHEST_ID, rules)
+        computed = await compute_in_python(as_of, LOWEST_ID, HIGHEST_ID, rules, known)
+        key = sum(1 for scores in computed.values() if domain.ScoreTag.KEY_RETENTION in scores.tags)
         return (
             f"member scores as of {as_of}: {len(computed)} member(s) would be scored, "
-            f"{tagged} tagged key retention",
+            f"{key} tagged key retention, {_persona_counts(computed.values())}",
             [],
         )
+    await facts.refresh_range(as_of, LOWEST_ID, HIGHEST_ID, services.clock.now(), rules)
     await score_range(services, as_of, LOWEST_ID, HIGHEST_ID)
-    scored, tagged = await scored_count(as_of, LOWEST_ID, HIGHEST_ID)
-    return f"member scores as of {as_of}: {scored} scored, {tagged} tagged key retention", []
+    rows = await MemberScore.filter(day=as_of).values_list("tags", flat=True)
+    kept = [domain.Scores(0, 0, 0, tuple(json.loads(str(tags)))) for tags in rows]
+    key = sum(1 for scores in kept if domain.ScoreTag.KEY_RETENTION in scores.tags)
+    return (
+        f"member scores as of {as_of}: {len(kept)} scored, {key} tagged key retention, "
+        f"{_persona_counts(kept)}",
+        [],
+    )
+
+
+def _persona_counts(computed: Iterable[domain.Scores]) -> str:
+    counts = Counter(tag for scores in computed for tag in scores.tags)
+    counts.pop(domain.ScoreTag.KEY_RETENTION.value, None)
+    if not counts:
+        return "no persona tags"
+    return "personas: " + ", ".join(f"{tag} {n}" for tag, n in sorted(counts.items()))
