@@ -114,6 +114,15 @@ class EventErrorCode(StrEnum):
     UNKNOWN_MEMBER = "UNKNOWN_MEMBER"
 
 
+class IntelligenceErrorCode(StrEnum):
+    ALREADY_TAGGED = "ALREADY_TAGGED"
+    INVALID_RULES = "INVALID_RULES"
+    INVALID_TAG = "INVALID_TAG"
+    NOTE_REQUIRED = "NOTE_REQUIRED"
+    NOT_TAGGED = "NOT_TAGGED"
+    UNKNOWN_MEMBER = "UNKNOWN_MEMBER"
+
+
 class JobErrorCode(StrEnum):
     DATE_IN_FUTURE = "DATE_IN_FUTURE"
     NOT_A_REVIEW_DATE = "NOT_A_REVIEW_DATE"
@@ -279,6 +288,7 @@ ErrorCode: TypeAlias = (
     | CommunityErrorCode
     | ComplianceErrorCode
     | EventErrorCode
+    | IntelligenceErrorCode
     | JobErrorCode
     | MemberErrorCode
     | OutboxErrorCode
@@ -302,6 +312,7 @@ ERROR_CODE_ENUMS: tuple[type[StrEnum], ...] = (
     CommunityErrorCode,
     ComplianceErrorCode,
     EventErrorCode,
+    IntelligenceErrorCode,
     JobErrorCode,
     MemberErrorCode,
     OutboxErrorCode,

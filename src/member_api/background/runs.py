@@ -28,6 +28,7 @@ from member_api.community.quiz import run_weekly_quiz
 from member_api.error_codes import JobErrorCode
 from member_api.errors import Conflict, NotFound
 from member_api.intelligence import facts, scores
+from member_api.intelligence import service as intelligence
 from member_api.members.models import Member
 from member_api.points import ledger
 from member_api.privacy.erasure import erase_due, purge_expired_exports
@@ -123,10 +124,10 @@ async def _erasure(services: Services, part: Slice) -> ChunkResult:
 
 
 async def _scores(services: Services, part: Slice) -> ChunkResult:
-    rules = services.settings.score_rules
+    version, rules = await intelligence.rules_in_force(services)
     now = services.clock.now()
     await facts.refresh_range(part.as_of, part.low, part.high, now, rules)
-    await scores.score_range(services, part.as_of, part.low, part.high)
+    await scores.score_range(services, part.as_of, part.low, part.high, rules, version)
     # Counted from the scores kept for the day: processed are the members scored,
     # changed those tagged.
     scored, tagged = await scores.scored_count(part.as_of, part.low, part.high)

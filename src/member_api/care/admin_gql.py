@@ -56,10 +56,12 @@ from member_api.graphql.pagination import newest_first_page
 from member_api.graphql.results import outcome
 from member_api.graphql.roles import Roles
 from member_api.intelligence.admin_gql import (
+    ManualTagType,
     MemberFactsType,
     MemberScoreType,
     facts_of,
     latest_score,
+    manual_tags_of,
     score_of_day,
 )
 from member_api.members.gql import BadgeType, Birthday, badges_of, tier_history_of
@@ -306,6 +308,14 @@ class Member360:
     )
     async def facts(self) -> MemberFactsType | None:
         return await facts_of(self.row.id)
+
+    @strawberry.field(
+        description="Tags staff put on the member by hand: those held now, or at the end "
+        "of business day `on`.",
+        extensions=[Roles(*CARE)],
+    )
+    async def manual_tags(self, on: date | None = None) -> list[ManualTagType] | None:
+        return await manual_tags_of(self.row.id, on)
 
     @strawberry.field(
         description="The RFM scores and tags as of a past business date; null when the "

@@ -20,6 +20,7 @@ from member_api.compliance.service import check_paid_order
 from member_api.error_codes import CommerceErrorCode
 from member_api.errors import Conflict, InvalidInput, NotFound
 from member_api.intelligence import facts
+from member_api.intelligence import service as intelligence
 from member_api.members.activity import bump_facts_version, mark_active
 from member_api.members.models import Member
 from member_api.points import service as points
@@ -116,9 +117,8 @@ async def _apply_event(services: Services, event: CommerceEventIn, *, source: st
 
 async def _refresh_facts(services: Services, member_id: uuid.UUID) -> None:
     """The member's facts (the data platform's) as of today, with the event in them."""
-    await facts.refresh_member(
-        member_id, tiers.today(services), services.clock.now(), services.settings.score_rules
-    )
+    _, rules = await intelligence.rules_in_force(services)
+    await facts.refresh_member(member_id, tiers.today(services), services.clock.now(), rules)
 
 
 async def _interaction(row: CommerceEvent, event: CommerceEventIn) -> None:

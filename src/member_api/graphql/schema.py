@@ -38,6 +38,7 @@ from member_api.graphql.sessions_check import EndedSessions
 from member_api.graphql.throttle import RequestBudget
 from member_api.graphql.validation import ValidationCache
 from member_api.graphql.writes import AnnounceWrites
+from member_api.intelligence.admin_gql import IntelligenceAdminMutation, IntelligenceAdminQuery
 from member_api.members.gql import MemberMutation, MemberQuery
 from member_api.notifications.gql import NotificationMutation
 from member_api.outbox.admin_gql import OutboxAdminMutation, OutboxAdminQuery
@@ -149,6 +150,7 @@ class AdminQuery(
     BackgroundAdminQuery,
     CareAdminQuery,
     AuditAdminQuery,
+    IntelligenceAdminQuery,
 ):
     pass
 
@@ -170,6 +172,7 @@ class AdminMutation(
     BackgroundAdminMutation,
     CareAdminMutation,
     PrivacyAdminMutation,
+    IntelligenceAdminMutation,
 ):
     pass
 

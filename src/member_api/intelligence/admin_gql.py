@@ -5,15 +5,27 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import date, datetime
+from typing import Annotated
 
 import strawberry
 
+from member_api.error_codes import IntelligenceErrorCode
+from member_api.graphql.context import GqlInfo
+from member_api.graphql.errors import AnyError
+from member_api.graphql.ids import parse_id
+from member_api.graphql.pagination import check_first
+from member_api.graphql.results import outcome
+from member_api.graphql.roles import Roles
 from member_api.graphql.scalars import Fen
+from member_api.intelligence import service
 from member_api.intelligence.domain import FACT_COLUMNS
 from member_api.intelligence.facts import BRAND, CATEGORY
 from member_api.intelligence.models import MemberAffinity as MemberAffinityRow
 from member_api.intelligence.models import MemberFact as MemberFactRow
 from member_api.intelligence.models import MemberScore as MemberScoreRow
+from member_api.intelligence.models import MemberTag as MemberTagRow
+from member_api.intelligence.models import ScoreRulesVersion as ScoreRulesVersionRow
+from member_api.staff.domain import StaffRole
 
 
 @strawberry.type(name="MemberScore", description="RFM scores (1-5) and tags as of a business date.")
@@ -26,7 +38,11 @@ class MemberScoreType:
     m: int = strawberry.field(
         description="Monetary: average net order of 12 months against the reference value."
     )
-    tags: list[str] = strawberry.field(description="e.g. KEY_RETENTION (R >= 4, F >= 3, M >= 2).")
+    tags: list[str] = strawberry.field(
+        description="KEY_RETENTION (R >= 4, F >= 3, M >= 2) first, then persona tags "
+        "(TREND_FOLLOWER, COLLECTOR, SOCIAL_BUTTERFLY, or those the rules define)."
+    )
+    rules_version: int = strawberry.field(description="The score rules version used.")
     computed_at: datetime
 
     @classmethod
@@ -37,6 +53,7 @@ class MemberScoreType:
             f=row.f,
             m=row.m,
             tags=[str(tag) for tag in json.loads(row.tags)],
+            rules_version=row.rules_version,
             computed_at=row.computed_at,
         )
 
@@ -118,3 +135,153 @@ async def facts_of(member_id: uuid.UUID) -> MemberFactsType | None:
         categories=leanings[CATEGORY],
         **values,
     )
+
+
+MARKETING = (StaffRole.MARKETER, StaffRole.ADMIN)
+TAGGERS = (StaffRole.OPERATOR, StaffRole.MARKETER, StaffRole.ADVISOR, StaffRole.ADMIN)
+RULE_READERS = (*MARKETING, StaffRole.AUDITOR, StaffRole.OPERATOR)
+
+
+@strawberry.type(name="ManualTag", description="A tag staff put on a member by hand.")
+class ManualTagType:
+    tag: str
+    added_by: strawberry.ID = strawberry.field(description="The staff member who added it.")
+    added_at: datetime
+    removed_by: strawberry.ID | None
+    removed_at: datetime | None = strawberry.field(description="Null while the tag holds.")
+
+    @classmethod
+    def of(cls, row: MemberTagRow) -> ManualTagType:
+        return cls(
+            tag=row.tag,
+            added_by=strawberry.ID(str(row.added_by)),
+            added_at=row.added_at,
+            removed_by=strawberry.ID(str(row.removed_by)) if row.removed_by else None,
+            removed_at=row.removed_at,
+        )
+
+
+@strawberry.type(
+    name="ScoreRules",
+    description="A version of the score rules: RFM bands, the reference order value, the "
+    "affinity half-life and the persona rules. Version 0 is the rules file's.",
+)
+class ScoreRulesType:
+    version: int
+    rules: str = strawberry.field(description="The whole rules, as a JSON object.")
+    note: str | None = strawberry.field(description="Why staff changed them.")
+    created_by: strawberry.ID | None
+    created_at: datetime | None
+
+    @classmethod
+    def of(cls, row: ScoreRulesVersionRow) -> ScoreRulesType:
+        return cls(
+            version=row.id,
+            rules=row.rules,
+            note=row.note,
+            created_by=strawberry.ID(str(row.created_by)),
+            created_at=row.created_at,
+        )
+
+
+@strawberry.input
+class MemberTagInput:
+    member_id: strawberry.ID
+    tag: str = strawberry.field(description="1 to 40 printable characters.")
+
+
+@strawberry.input
+class SetScoreRulesInput:
+    rules: str = strawberry.field(
+        description='A JSON object of the rules to change, e.g. {"recency_days": [10, 30, '
+        "90, 180]}; the others stay as in force."
+    )
+    note: str = strawberry.field(description="Why, in 1 to 500 characters.")
+
+
+TagResult = Annotated[ManualTagType | AnyError, strawberry.union("MemberTagResult")]
+SetScoreRulesResult = Annotated[ScoreRulesType | AnyError, strawberry.union("SetScoreRulesResult")]
+
+
+async def manual_tags_of(member_id: uuid.UUID, on: date | None) -> list[ManualTagType]:
+    return [ManualTagType.of(row) for row in await service.manual_tags(member_id, on)]
+
+
+@strawberry.type
+class IntelligenceAdminQuery:
+    @strawberry.field(
+        description="The score rules in force (the nightly member-scores job uses them).",
+        extensions=[Roles(*RULE_READERS)],
+    )
+    async def score_rules(self, info: GqlInfo) -> ScoreRulesType:
+        services = info.context.services
+        version, rules = await service.rules_in_force(services)
+        row = await ScoreRulesVersionRow.get_or_none(id=version)
+        if row is not None:
+            return ScoreRulesType.of(row)
+        mapping = service.rules_to_mapping(rules)
+        return ScoreRulesType(
+            version=0,
+            rules=json.dumps(mapping, ensure_ascii=False, sort_keys=True),
+            note=None,
+            created_by=None,
+            created_at=None,
+        )
+
+    @strawberry.field(
+        description="Every version staff set, newest first (the latest `first`).",
+        extensions=[Roles(*RULE_READERS)],
+    )
+    async def score_rules_history(self, first: int = 20) -> list[ScoreRulesType]:
+        rows = await ScoreRulesVersionRow.all().order_by("-id").limit(check_first(first))
+        return [ScoreRulesType.of(row) for row in rows]
+
+
+@strawberry.type
+class IntelligenceAdminMutation:
+    @strawberry.mutation(
+        description="Change score rules without a deploy: a new version over the one in "
+        "force, checked whole; the next scores use it.",
+        extensions=[Roles(*MARKETING)],
+    )
+    async def set_score_rules(
+        self, info: GqlInfo, input: SetScoreRulesInput
+    ) -> SetScoreRulesResult:
+        work = service.set_score_rules(
+            info.context.services,
+            staff_id=info.context.require_subject(),
+            changes=input.rules,
+            note=input.note,
+        )
+        return await outcome(work, ScoreRulesType.of)
+
+    @strawberry.mutation(description="Put a tag on a member.", extensions=[Roles(*TAGGERS)])
+    async def tag_member(self, info: GqlInfo, input: MemberTagInput) -> TagResult:
+        async def work() -> MemberTagRow:
+            return await service.tag_member(
+                info.context.services,
+                member_id=parse_id(
+                    input.member_id, code=IntelligenceErrorCode.UNKNOWN_MEMBER, what="member"
+                ),
+                tag=input.tag,
+                staff_id=info.context.require_subject(),
+            )
+
+        return await outcome(work(), ManualTagType.of)
+
+    @strawberry.mutation(
+        description="Take a tag off a member (it stays in their history).",
+        extensions=[Roles(*TAGGERS)],
+    )
+    async def untag_member(self, info: GqlInfo, input: MemberTagInput) -> TagResult:
+        async def work() -> MemberTagRow:
+            return await service.untag_member(
+                info.context.services,
+                member_id=parse_id(
+                    input.member_id, code=IntelligenceErrorCode.UNKNOWN_MEMBER, what="member"
+                ),
+                tag=input.tag,
+                staff_id=info.context.require_subject(),
+            )
+
+        return await outcome(work(), ManualTagType.of)

@@ -24,6 +24,7 @@ class MemberScore(Model):
     m = fields.SmallIntField()
     # A JSON list of tag codes, e.g. KEY_RETENTION.
     tags = fields.CharField(max_length=200, default="[]")
+    rules_version = fields.IntField(default=0)  # the score rules version they came from
     computed_at = fields.DatetimeField()
 
     class Meta:
@@ -87,3 +88,37 @@ class MemberAffinity(Model):
     class Meta:
         table = "member_affinity"
         unique_together = (("member_id", "dimension", "value"),)
+
+
+class MemberTag(Model):
+    """A tag staff put on a member by hand, and when it was taken off: the rows say
+    which tags a member had on any past day."""
+
+    id = fields.BigIntField(primary_key=True)
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="manual_tags", on_delete=fields.CASCADE
+    )
+    member_id: uuid.UUID
+    tag = fields.CharField(max_length=40)
+    added_by = fields.UUIDField()
+    added_at = fields.DatetimeField()
+    removed_by = fields.UUIDField(null=True)
+    removed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "member_tag"
+        indexes = (("member_id", "tag"),)
+
+
+class ScoreRulesVersion(Model):
+    """A version of the score rules (bands, reference value, personas) set by staff.
+    The latest is in force; version 0 is the rules file's."""
+
+    id = fields.IntField(primary_key=True)
+    rules = fields.TextField()  # the whole rules, as JSON
+    note = fields.CharField(max_length=500)
+    created_by = fields.UUIDField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "score_rules_version"

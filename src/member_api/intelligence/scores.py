@@ -18,7 +18,7 @@ from tortoise import connections
 
 from member_api.business_calendar import trailing_window_start
 from member_api.commerce.models import MemberOrder
-from member_api.intelligence import domain, facts
+from member_api.intelligence import domain, facts, service
 from member_api.intelligence.domain import BAND_SCORES, LOWEST_SCORE, ScoreRules
 from member_api.intelligence.facts import Params, on_postgres
 from member_api.intelligence.models import MemberFact, MemberScore
@@ -54,7 +54,12 @@ def _condition_sql(params: Params, condition: domain.FactCondition) -> str:
 
 
 def upsert_statement(
-    as_of: date, low: uuid.UUID, high: uuid.UUID, computed_at: Any, rules: ScoreRules
+    as_of: date,
+    low: uuid.UUID,
+    high: uuid.UUID,
+    computed_at: Any,
+    rules: ScoreRules,
+    version: int = 0,
 ) -> tuple[str, list[Any]]:
     """The one statement that scores the members of [low, high) as of `as_of`."""
     params = Params()
@@ -80,6 +85,7 @@ def upsert_statement(
     min_f = params.add(rules.key_retention_min_f, "int")
     min_m = params.add(rules.key_retention_min_m, "int")
     computed = params.add(computed_at, "timestamptz")
+    rules_version = params.add(version, "int")
     tags = [f"CASE WHEN s.r >= {min_r} AND s.f >= {min_f} AND s.m >= {min_m} THEN {key_tag} END"]
     for persona in rules.personas:
         tests = " AND ".join(_condition_sql(params, condition) for condition in persona.conditions)
@@ -89,10 +95,10 @@ def upsert_statement(
     # Only $n placeholders and fixed names are put into the text; every value is a bind
     # parameter. The tags are a JSON array in the order the rules list them.
     sql = f"""
-INSERT INTO member_score (member_id, day, r, f, m, tags, computed_at)
+INSERT INTO member_score (member_id, day, r, f, m, tags, rules_version, computed_at)
 SELECT s.id, {day}, s.r, s.f, s.m,
        to_jsonb(array_remove(ARRAY[{", ".join(tags)}]::text[], NULL))::text,
-       {computed}
+       {rules_version}, {computed}
 FROM (
   SELECT m.id, {recency} AS r, {frequency} AS f, {monetary} AS m,
          fa.member_id IS NOT NULL AS has_facts, {fact_columns}
@@ -113,9 +119,10 @@ FROM (
 ) s
 ON CONFLICT (member_id, day) DO UPDATE
 SET r = EXCLUDED.r, f = EXCLUDED.f, m = EXCLUDED.m, tags = EXCLUDED.tags,
-    computed_at = EXCLUDED.computed_at
-WHERE (member_score.r, member_score.f, member_score.m, member_score.tags)
-      IS DISTINCT FROM (EXCLUDED.r, EXCLUDED.f, EXCLUDED.m, EXCLUDED.tags)
+    rules_version = EXCLUDED.rules_version, computed_at = EXCLUDED.computed_at
+WHERE (member_score.r, member_score.f, member_score.m, member_score.tags,
+       member_score.rules_version)
+      IS DISTINCT FROM (EXCLUDED.r, EXCLUDED.f, EXCLUDED.m, EXCLUDED.tags, EXCLUDED.rules_version)
 """  # noqa: S608
     return sql, params.values
 
@@ -172,13 +179,21 @@ async def compute_in_python(
     return result
 
 
-async def score_range(services: Services, as_of: date, low: uuid.UUID, high: uuid.UUID) -> None:
-    """Write the scores of the members of [low, high) as of `as_of` (idempotent)."""
-    rules = services.settings.score_rules
+async def score_range(
+    services: Services,
+    as_of: date,
+    low: uuid.UUID,
+    high: uuid.UUID,
+    rules: ScoreRules | None = None,
+    version: int = 0,
+) -> None:
+    """Write the scores of the members of [low, high) as of `as_of` (idempotent), under
+    `rules` (version `version`; by default the rules file's)."""
+    rules = rules or services.settings.score_rules
     now = services.clock.now()
     if on_postgres():
-        sql, values = upsert_statement(as_of, low, high, now, rules)
-        await connections.get("default").execute_query(sql, values)
+        sql, params = upsert_statement(as_of, low, high, now, rules, version)
+        await connections.get("default").execute_query(sql, params)
         return
     computed = await compute_in_python(as_of, low, high, rules)
     existing = {
@@ -186,22 +201,18 @@ async def score_range(services: Services, as_of: date, low: uuid.UUID, high: uui
         for row in await MemberScore.filter(day=as_of, member_id__gte=low, member_id__lt=high)
     }
     for member_id, scores in computed.items():
-        tags = json.dumps(list(scores.tags))
+        values: dict[str, Any] = {
+            "r": scores.r,
+            "f": scores.f,
+            "m": scores.m,
+            "tags": json.dumps(list(scores.tags)),
+            "rules_version": version,
+        }
         row = existing.get(member_id)
         if row is None:
-            await MemberScore.create(
-                member_id=member_id,
-                day=as_of,
-                r=scores.r,
-                f=scores.f,
-                m=scores.m,
-                tags=tags,
-                computed_at=now,
-            )
-        elif (row.r, row.f, row.m, row.tags) != (scores.r, scores.f, scores.m, tags):
-            await MemberScore.filter(id=row.id).update(
-                r=scores.r, f=scores.f, m=scores.m, tags=tags, computed_at=now
-            )
+            await MemberScore.create(member_id=member_id, day=as_of, computed_at=now, **values)
+        elif any(getattr(row, name) != value for name, value in values.items()):
+            await MemberScore.filter(id=row.id).update(computed_at=now, **values)
 
 
 async def scored_count(as_of: date, low: uuid.UUID, high: uuid.UUID) -> tuple[int, int]:
@@ -214,7 +225,7 @@ async def scored_count(as_of: date, low: uuid.UUID, high: uuid.UUID) -> tuple[in
 async def member_scores(services: Services, as_of: date, dry_run: bool) -> tuple[str, list[str]]:
     """The nightly facts and scores as of `as_of`; a dry run counts what it would score
     and tag, writing nothing."""
-    rules = services.settings.score_rules
+    version, rules = await service.rules_in_force(services)
     if dry_run:
         known, _ = await facts.compute_in_python(as_of, LOWEST_ID, HIGHEST_ID, rules)
         computed = await compute_in_python(as_of, LOWEST_ID, HIGHEST_ID, rules, known)
@@ -225,7 +236,7 @@ async def member_scores(services: Services, as_of: date, dry_run: bool) -> tuple
             [],
         )
     await facts.refresh_range(as_of, LOWEST_ID, HIGHEST_ID, services.clock.now(), rules)
-    await score_range(services, as_of, LOWEST_ID, HIGHEST_ID)
+    await score_range(services, as_of, LOWEST_ID, HIGHEST_ID, rules, version)
     rows = await MemberScore.filter(day=as_of).values_list("tags", flat=True)
     kept = [domain.Scores(0, 0, 0, tuple(json.loads(str(tags)))) for tags in rows]
     key = sum(1 for scores in kept if domain.ScoreTag.KEY_RETENTION in scores.tags)

@@ -17,6 +17,7 @@ from member_api.cache import key
 from member_api.error_codes import TierErrorCode
 from member_api.errors import Conflict, InvalidInput, NotFound
 from member_api.intelligence import facts
+from member_api.intelligence import service as intelligence
 from member_api.members.activity import mark_active, was_active
 from member_api.members.models import Member
 from member_api.notifications.service import notify
@@ -122,8 +123,8 @@ async def record_activity(services: Services, member_id: uuid.UUID) -> None:
         async with in_transaction():
             member = await lock_member(member_id)
             if await mark_active(member_id, day):
-                now, rules = services.clock.now(), services.settings.score_rules
-                await facts.refresh_member(member_id, day, now, rules)
+                _, rules = await intelligence.rules_in_force(services)
+                await facts.refresh_member(member_id, day, services.clock.now(), rules)
                 reference = f"activity:{day.isoformat()}"
                 await upgrade_if_earned(services, member, reference=reference)
     services.active_days.put((member_id, day), True)  # only once it is committed
