@@ -1,4 +1,5 @@
-"""The `member-api` command: serve, migrate, seed-demo, create-staff, schema tools."""
+"""The `member-api` command: serve, migrate, seed-demo, seed-synthetic, create-staff, schema
+tools."""
 
 from __future__ import annotations
 
@@ -43,6 +44,17 @@ async def _seed_demo(settings: Settings, *, if_empty: bool) -> str:
             for item in await seed.demo_items(services)
         ]
         return "\n".join(lines)
+
+
+async def _seed_synthetic(settings: Settings, members: int, seed: int, as_of: date | None) -> str:
+    from member_api.business_calendar import business_today
+    from member_api.services import open_services
+    from member_api.synthetic import seed_synthetic
+
+    async with open_services(settings) as services:
+        day = as_of or business_today(services.clock)
+        summary = await seed_synthetic(services, members=members, seed=seed, as_of=day)
+        return "\n".join(summary.lines())
 
 
 async def _create_staff(settings: Settings, username: str, password: str, roles: list[str]) -> str:
@@ -95,6 +107,17 @@ def _cmd_makemigrations(args: argparse.Namespace) -> int:
 
 def _cmd_seed_demo(args: argparse.Namespace) -> int:
     print(asyncio.run(_seed_demo(_settings(), if_empty=args.if_empty)))
+    return 0
+
+
+def _cmd_seed_synthetic(args: argparse.Namespace) -> int:
+    from member_api.synthetic import AlreadyGenerated
+
+    try:
+        print(asyncio.run(_seed_synthetic(_settings(), args.members, args.seed, args.as_of)))
+    except AlreadyGenerated as exc:
+        print(f"member-api: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -344,6 +367,23 @@ def build_parser() -> argparse.ArgumentParser:
     seed = sub.add_parser("seed-demo", help="load demo members and staff")
     seed.add_argument("--if-empty", action="store_true", help="only into an empty database")
     seed.set_defaults(handler=_cmd_seed_demo)
+
+    synthetic = sub.add_parser(
+        "seed-synthetic",
+        help="generate N members with order, login, community and favourite histories "
+        "(churners among them) for scores, segments and benchmarks; the same seed, date "
+        "and N give the same data",
+    )
+    synthetic.add_argument("--members", type=_positive, required=True, metavar="N")
+    synthetic.add_argument("--seed", type=int, default=1, help="default: 1")
+    synthetic.add_argument(
+        "--as-of",
+        type=_as_of,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the day the histories end (default: today; give it for the same data again)",
+    )
+    synthetic.set_defaults(handler=_cmd_seed_synthetic)
 
     staff = sub.add_parser(
         "create-staff", help="create a staff account (password from STAFF_PASSWORD or a prompt)"
