@@ -8,7 +8,7 @@ import hashlib
 import shutil
 import uuid
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from member_api.tiers.rules import TierRules
 from tests.conftest import _truncate_postgres
 
 AS_OF = date(2026, 6, 30)
+AS_OF_MOMENT = datetime(2026, 6, 30, 12, tzinfo=UTC)
 
 
 async def digest() -> str:
@@ -206,3 +207,24 @@ def test_the_command_prints_a_summary_and_refuses_a_second_run(
         assert part in out
     assert main(argv) == 1
     assert "holds 30 generated members already" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_members_join_the_groups_already_there(services: Services) -> None:
+    old = datetime(2024, 1, 1, tzinfo=UTC)
+    owner = await Member.create(
+        display_name="owner", referral_code="OWNER234", joined_at=old, updated_at=old
+    )
+    hermes = await Group.create(
+        slug="hermes-lovers", name="爱马仕 Hermès", owner=owner, created_at=old
+    )
+    recent = AS_OF_MOMENT - timedelta(days=30)
+    await Group.create(slug="too-new", name="New", owner=owner, created_at=recent)
+    summary = await seed_synthetic(services, members=60, seed=2, as_of=AS_OF)
+    assert summary.groups_created == 0
+    assert await Group.all().count() == 2
+    joined = await GroupMembership.all().values_list("group_id", flat=True)
+    assert joined
+    assert set(joined) == {hermes.id}
+    await hermes.refresh_from_db()
+    assert hermes.member_count == len(joined)

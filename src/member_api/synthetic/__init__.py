@@ -7,10 +7,12 @@ multi-row inserts elsewhere. A database that holds generated members already is 
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 import uuid
 from collections import Counter
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -59,6 +61,7 @@ MODELS: dict[str, type[Model]] = {
     "event_attendance": EventAttendance,
 }
 SQLITE_ROWS_PER_INSERT = 400
+OLD_GROUP_DAYS = 90
 
 
 class AlreadyGenerated(Exception):
@@ -105,10 +108,6 @@ class Summary:
         return out
 
 
-def marker(seed: int) -> str:
-    return f"{SOURCE}:{seed}"
-
-
 class _Writer:
     """Rows into one table at a time, inside the run's transaction."""
 
@@ -119,6 +118,28 @@ class _Writer:
     async def scalar(self, sql: str) -> Any:
         _, rows = await self.connection.execute_query(sql)
         return rows[0][0] if rows else None
+
+    async def reactions(self, counts: dict[uuid.UUID, list[int]]) -> None:
+        """Add a batch's likes and comments to the counts kept on their posts."""
+        if not counts:
+            return
+        ids = sorted(counts)
+        likes = [counts[post_id][0] for post_id in ids]
+        comments = [counts[post_id][1] for post_id in ids]
+        if self.postgres:
+            await self.connection.execute_query(
+                "UPDATE post SET like_count = post.like_count + d.likes, "
+                "comment_count = post.comment_count + d.comments "
+                "FROM unnest($1::uuid[], $2::int[], $3::int[]) AS d(id, likes, comments) "
+                "WHERE post.id = d.id",
+                [ids, likes, comments],
+            )
+            return
+        await self.connection.execute_many(
+            "UPDATE post SET like_count = like_count + ?, comment_count = comment_count + ? "
+            "WHERE id = ?",
+            [[n, c, str(post_id)] for post_id, n, c in zip(ids, likes, comments, strict=True)],
+        )
 
     async def write(self, table: str, rows: list[tuple[Any, ...]]) -> None:
         if not rows:
@@ -152,21 +173,23 @@ async def existing_generated(connection: Any) -> int:
 async def _groups(
     writer: _Writer, seed: int, as_of: date
 ) -> tuple[list[GroupRef], list[tuple[Any, ...]]]:
-    """The existing groups; or, in a database without any, a handful made for the set
-    (their rows, owned by the first generated member, are written with the first batch)."""
+    """The groups that existed 90 days before the date (members join and post in them);
+    or, if there are none, a handful made for the set (their rows, owned by the first
+    generated member, are written with the first batch)."""
     found = await Group.all().using_db(writer.connection).order_by("slug")
-    if found:
-        refs = []
-        for group in found:
-            text = f"{group.slug} {group.name}".lower()
-            brands = tuple(
-                n
-                for n, brand in enumerate(catalogue.BRANDS)
-                if any(part.lower() in text for part in brand.name.split())
-            )
-            refs.append(
-                GroupRef(group.id, group.created_at.astimezone(BUSINESS_ZONE).date(), brands)
-            )
+    refs = []
+    for group in found:
+        created_on = group.created_at.astimezone(BUSINESS_ZONE).date()
+        if created_on > as_of - timedelta(days=OLD_GROUP_DAYS):
+            continue
+        text = f"{group.slug} {group.name}".lower()
+        brands = tuple(
+            n
+            for n, brand in enumerate(catalogue.BRANDS)
+            if any(len(part) > 1 and part.lower() in text for part in brand.name.split())
+        )
+        refs.append(GroupRef(group.id, created_on, brands))
+    if refs:
         return refs, []
     rng = random.Random(f"groups:{seed}")
     created = datetime.combine(as_of - timedelta(days=HISTORY_DAYS + 30), datetime.min.time())
@@ -210,8 +233,7 @@ async def seed_synthetic(services: Services, *, members: int, seed: int, as_of: 
         rows: Counter[str] = Counter()
         tiers: Counter[str] = Counter()
         first = True
-        batch: Batch
-        for batch in generator.batches(members):
+        async for batch in _prefetched(generator.batches(members)):
             if first and group_rows:
                 owner = batch.plans[0].id
                 batch.rows["community_group"] = [(*r[:4], owner, *r[5:]) for r in group_rows]
@@ -219,8 +241,9 @@ async def seed_synthetic(services: Services, *, members: int, seed: int, as_of: 
             for table in TABLES:
                 await writer.write(table, batch.rows[table])
                 rows[table] += len(batch.rows[table])
+            await writer.reactions(batch.reactions)
             tiers.update(plan.tier.value for plan in batch.plans)
-        await _counts(connection, generator.group_members, seed)
+        await _member_counts(connection, generator.group_members)
         if postgres:
             await connection.execute_query(
                 "SELECT setval(pg_get_serial_sequence('member_order', 'id'), "
@@ -239,25 +262,21 @@ async def seed_synthetic(services: Services, *, members: int, seed: int, as_of: 
     return summary
 
 
-async def _counts(connection: Any, joined: Counter[uuid.UUID], seed: int) -> None:
-    """Groups' member counts, and the like and comment counts of the generated posts."""
+async def _prefetched(batches: Iterator[Batch]) -> AsyncIterator[Batch]:
+    """The batches, each generated in a thread while the one before is being written (the
+    database's share of the work overlaps ours). One batch is generated at a time."""
+    loop = asyncio.get_running_loop()
+    coming = loop.run_in_executor(None, next, batches, None)
+    while (batch := await coming) is not None:
+        coming = loop.run_in_executor(None, next, batches, None)
+        yield batch
+
+
+async def _member_counts(connection: Any, joined: Counter[uuid.UUID]) -> None:
+    """The groups' member counts, with the members who joined them."""
     for group_id, added in sorted(joined.items()):
         await (
             Group.filter(id=group_id)
             .using_db(connection)
             .update(member_count=F("member_count") + added)
         )
-    placeholder = "?" if writer_is_sqlite(connection) else "$1"
-    for table, column in (("post_like", "like_count"), ("comment", "comment_count")):
-        # Only names from this list and the placeholder are put into the text.
-        await connection.execute_query(
-            f"UPDATE post SET {column} = c.n FROM "  # noqa: S608
-            f"(SELECT post_id, count(*) AS n FROM {table} GROUP BY post_id) c "
-            "WHERE c.post_id = post.id AND post.author_id IN (SELECT member_id FROM tier_change "
-            f"WHERE reason = 'REGISTRATION' AND reference = {placeholder})",
-            [marker(seed)],
-        )
-
-
-def writer_is_sqlite(connection: Any) -> bool:
-    return bool(connection.capabilities.dialect == "sqlite")

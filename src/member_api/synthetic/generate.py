@@ -14,12 +14,11 @@ import uuid
 from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 
 from member_api.business_calendar import trailing_window_start
-from member_api.clock import BUSINESS_ZONE
 from member_api.members.domain import REFERRAL_ALPHABET, REFERRAL_CODE_LENGTH
 from member_api.privacy.domain import Purpose
 from member_api.synthetic import catalogue as cat
@@ -30,6 +29,8 @@ HISTORY_DAYS = 900  # the oldest member joined this many days before the as-of d
 VIEW_DAYS = 180  # the shop reports the views of the last six months
 POST_POOL = 400  # recent posts per group that later members react to
 SOURCE = "seed-synthetic"
+# Business time (Asia/Shanghai keeps +08:00 all year) as a fixed offset: cheaper to convert.
+BUSINESS_OFFSET = timezone(timedelta(hours=8))
 
 
 class Archetype(StrEnum):
@@ -200,6 +201,8 @@ class Plan:
 class Batch:
     plans: list[Plan]
     rows: dict[str, list[tuple[Any, ...]]]
+    # Likes and comments this batch gave each post (of this or an earlier batch).
+    reactions: dict[uuid.UUID, list[int]] = field(default_factory=dict)
 
 
 def poisson(rng: random.Random, mean: float) -> int:
@@ -239,7 +242,8 @@ def below(rng: random.Random, n: int) -> int:
 def at(day: date, rng: random.Random) -> datetime:
     """A moment of `day` between 08:00 and 23:00, to the minute."""
     minutes = 480 + int(rng.random() * 900)
-    return datetime(day.year, day.month, day.day, minutes // 60, minutes % 60, tzinfo=BUSINESS_ZONE)
+    hour, minute = divmod(minutes, 60)
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=BUSINESS_OFFSET)
 
 
 def item_of(listing: date, brand: int, category: str, k: int) -> str:
@@ -274,6 +278,7 @@ class Generator:
         self.window_start = trailing_window_start(as_of, tier_rules.trailing_months)
         self.brand_weights = [b.weight for b in cat.BRANDS]
         self.group_members: Counter[uuid.UUID] = Counter()
+        self.reactions: dict[uuid.UUID, list[int]] = {}
         self.archetypes: Counter[str] = Counter()
 
     def batches(self, count: int) -> Iterator[Batch]:
@@ -282,6 +287,7 @@ class Generator:
 
     def batch(self, start: int, stop: int) -> Batch:
         rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in TABLES}
+        self.reactions = {}
         plans = [self.member(index, rows) for index in range(start, stop)]
         self._referrals(plans)
         for plan in plans:
@@ -301,7 +307,7 @@ class Generator:
                     plan.birthday[1] if plan.birthday else None,
                 )
             )
-        return Batch(plans, rows)
+        return Batch(plans, rows, self.reactions)
 
     # --- one member ---
 
@@ -588,9 +594,11 @@ class Generator:
                     rows["comment"].append(
                         (member_uuid(rng), post_id, plan.id, body, "VISIBLE", moment)
                     )
+                    self.reactions.setdefault(post_id, [0, 0])[1] += 1
                 elif post_id not in liked_posts:
                     liked_posts.add(post_id)
                     rows["post_like"].append((post_id, plan.id, moment))
+                    self.reactions.setdefault(post_id, [0, 0])[0] += 1
                 else:
                     continue
                 plan.active_days.add(day)
@@ -614,7 +622,7 @@ class Generator:
             if ref in refs:
                 continue
             refs.add(ref)
-            recorded = datetime.combine(held, time(21), tzinfo=BUSINESS_ZONE)
+            recorded = datetime.combine(held, time(21), tzinfo=BUSINESS_OFFSET)
             rows["event_attendance"].append((plan.id, ref, held, recorded))
             plan.active_days.add(held)
             if held >= self.window_start:
