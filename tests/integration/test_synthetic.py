@@ -151,7 +151,12 @@ def test_churners_stop_and_fading_members_decline_first() -> None:
     as-of date, and fading members did less in their last months than before."""
     groups = [GroupRef(uuid.UUID(int=n + 1), date(2023, 1, 1), (n,)) for n in range(3)]
     generator = Generator(
-        seed=3, as_of=AS_OF, groups=groups, policy_version="2026-01", tier_rules=TierRules()
+        seed=3,
+        as_of=AS_OF,
+        members=400,
+        groups=groups,
+        policy_version="2026-01",
+        tier_rules=TierRules(),
     )
     batch = generator.batch(0, 400)
     days: dict[Any, list[date]] = {}

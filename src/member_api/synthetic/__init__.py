@@ -223,6 +223,7 @@ async def seed_synthetic(services: Services, *, members: int, seed: int, as_of: 
         generator = Generator(
             seed=seed,
             as_of=as_of,
+            members=members,
             groups=groups,
             policy_version=services.settings.privacy_policy_version,
             tier_rules=services.settings.tier_rules,
@@ -233,7 +234,7 @@ async def seed_synthetic(services: Services, *, members: int, seed: int, as_of: 
         rows: Counter[str] = Counter()
         tiers: Counter[str] = Counter()
         first = True
-        async for batch in _prefetched(generator.batches(members)):
+        async for batch in _prefetched(generator.batches()):
             if first and group_rows:
                 owner = batch.plans[0].id
                 batch.rows["community_group"] = [(*r[:4], owner, *r[5:]) for r in group_rows]

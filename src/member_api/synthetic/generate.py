@@ -195,6 +195,13 @@ class Plan:
     referrals: int = 0
     tier: TierCode = TierCode.NEW
     tier_since: datetime | None = None
+    keys: int = 0
+
+    def key(self) -> uuid.UUID:
+        """The next id of a row of this member's (an event, a post, a comment): the
+        member's id with a count in its lowest bits, so a member's rows sit together."""
+        self.keys += 1
+        return uuid.UUID(int=(self.id.int & ~0xFFFFFFFF) | self.keys)
 
 
 @dataclass
@@ -219,6 +226,19 @@ def poisson(rng: random.Random, mean: float) -> int:
 
 def member_uuid(rng: random.Random) -> uuid.UUID:
     return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+
+VERSION_BITS, VARIANT_BITS = 0xF << 76, 0x3 << 62
+
+
+def spread_uuid(index: int, count: int, rng: random.Random) -> uuid.UUID:
+    """A random version-4 id in the index's own slice of the id space: ids rise with
+    the index (rows go into the indexes in order) and spread evenly over the space (the
+    jobs' id ranges get as many members each)."""
+    width = (1 << 128) // count
+    value = index * width + rng.getrandbits(128) % width
+    value = (value & ~VERSION_BITS) | (4 << 76)
+    return uuid.UUID(int=(value & ~VARIANT_BITS) | (0x2 << 62))
 
 
 def referral_code(seed: int, index: int) -> str:
@@ -261,11 +281,13 @@ class Generator:
         *,
         seed: int,
         as_of: date,
+        members: int,
         groups: list[GroupRef],
         policy_version: str,
         tier_rules: TierRules,
     ) -> None:
         self.seed = seed
+        self.members = members
         self.as_of = as_of
         self.rng = random.Random(seed)
         self.groups = groups
@@ -281,9 +303,9 @@ class Generator:
         self.reactions: dict[uuid.UUID, list[int]] = {}
         self.archetypes: Counter[str] = Counter()
 
-    def batches(self, count: int) -> Iterator[Batch]:
-        for start in range(0, count, BATCH_MEMBERS):
-            yield self.batch(start, min(count, start + BATCH_MEMBERS))
+    def batches(self) -> Iterator[Batch]:
+        for start in range(0, self.members, BATCH_MEMBERS):
+            yield self.batch(start, min(self.members, start + BATCH_MEMBERS))
 
     def batch(self, start: int, stop: int) -> Batch:
         rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in TABLES}
@@ -329,7 +351,7 @@ class Generator:
             stop = max(stop, joined + timedelta(days=60))
             if archetype is Archetype.FADING:
                 fade = rng.randrange(90, 180)
-        member_id = member_uuid(rng)
+        member_id = spread_uuid(index, self.members, rng)
         name = rng.choice(cat.SURNAMES) + rng.choice(cat.GIVEN)
         birthday = None
         if rng.random() < 0.8:
@@ -433,7 +455,7 @@ class Generator:
             rows["order_line"].extend((pk, *line) for line in lines)
             rows["commerce_event"].append(
                 (
-                    member_uuid(rng),
+                    plan.key(),
                     f"{order_id}-paid",
                     "order.paid",
                     plan.id,
@@ -448,7 +470,7 @@ class Generator:
                 refunded_at = at(refund_day, rng)
                 rows["commerce_event"].append(
                     (
-                        member_uuid(rng),
+                        plan.key(),
                         f"{order_id}-refunded",
                         "order.refunded",
                         plan.id,
@@ -497,7 +519,7 @@ class Generator:
                     continue
                 seen.add((item, day))
                 count = 1 if kind == "FAVOURITE" else 1 + below(rng, 4)
-                event_id = member_uuid(rng)
+                event_id = plan.key()
                 moment = at(day, rng)
                 rows["commerce_event"].append(
                     (
@@ -569,7 +591,7 @@ class Generator:
             complaint = 0.2 if span.fading(day) else 0.03
             templates = cat.COMPLAINT_TEMPLATES if rng.random() < complaint else cat.POST_TEMPLATES
             body = rng.choice(templates).format(brand=cat.BRANDS[brand].name, category=category)
-            post_id = member_uuid(rng)
+            post_id = plan.key()
             rows["post"].append(
                 (post_id, where.id, plan.id, "POST", body, "[]", 0, 0, 0, "VISIBLE", 0, day, moment)
             )
@@ -591,9 +613,7 @@ class Generator:
                     continue
                 if table == "comment":
                     body = rng.choice(cat.COMMENT_TEXTS)
-                    rows["comment"].append(
-                        (member_uuid(rng), post_id, plan.id, body, "VISIBLE", moment)
-                    )
+                    rows["comment"].append((plan.key(), post_id, plan.id, body, "VISIBLE", moment))
                     self.reactions.setdefault(post_id, [0, 0])[1] += 1
                 elif post_id not in liked_posts:
                     liked_posts.add(post_id)
