@@ -374,8 +374,10 @@ def build_parser() -> argparse.ArgumentParser:
         "(churners among them) for scores, segments and benchmarks; the same seed, date "
         "and N give the same data",
     )
-    synthetic.add_argument("--members", type=_positive, required=True, metavar="N")
-    synthetic.add_argument("--seed", type=int, default=1, help="default: 1")
+    synthetic.add_argument(
+        "--members", type=_positive, required=True, metavar="N", help="how many members"
+    )
+    synthetic.add_argument("--seed", type=int, default=1, help="the random seed (default: 1)")
     synthetic.add_argument(
         "--as-of",
         type=_as_of,
