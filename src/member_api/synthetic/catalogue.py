@@ -16,12 +16,12 @@ BAGS, WATCHES, JEWELLERY, SHOES, CLOTHING, ACCESSORIES = (
 
 # Typical second-hand prices of one piece, in yuan: the low and high end of the range.
 PRICE_YUAN: dict[str, tuple[int, int]] = {
-    BAGS: (6_000, 90_000),
-    WATCHES: (25_000, 250_000),
-    JEWELLERY: (5_000, 80_000),
-    SHOES: (1_200, 7_000),
-    CLOTHING: (1_500, 18_000),
-    ACCESSORIES: (800, 6_000),
+    BAGS: (3_000, 60_000),
+    WATCHES: (15_000, 150_000),
+    JEWELLERY: (2_000, 40_000),
+    SHOES: (800, 5_000),
+    CLOTHING: (1_000, 12_000),
+    ACCESSORIES: (500, 4_000),
 }
 
 

@@ -438,7 +438,7 @@ class Generator:
                 low, high = cat.PRICE_YUAN[category]
                 yuan = math.exp(rng.uniform(math.log(low), math.log(high)))
                 yuan *= cat.BRANDS[brand].premium * profile.price_factor
-                fen = max(100, round(yuan / 100)) * 100 * 100
+                fen = max(1, round(yuan / 100)) * 100 * 100  # to the hundred yuan
                 lines.append((position, cat.BRANDS[brand].name, category, fen))
             paid = sum(line[3] for line in lines)
             order_id = f"syn-{self.seed}-{plan.index}-{k}"
