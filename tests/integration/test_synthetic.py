@@ -233,3 +233,16 @@ async def test_members_join_the_groups_already_there(services: Services) -> None
     assert set(joined) == {hermes.id}
     await hermes.refresh_from_db()
     assert hermes.member_count == len(joined)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_groups_are_made_when_those_there_are_too_new(services: Services) -> None:
+    recent = AS_OF_MOMENT - timedelta(days=30)
+    owner = await Member.create(
+        display_name="owner", referral_code="OWNER234", joined_at=recent, updated_at=recent
+    )
+    await Group.create(slug="hermes-club", name="Hermès", owner=owner, created_at=recent)
+    summary = await seed_synthetic(services, members=20, seed=2, as_of=AS_OF)
+    assert summary.groups_created == 5
+    assert await Group.all().count() == 6
+    assert await GroupMembership.filter(group__slug="hermes-club").count() == 0

@@ -195,8 +195,11 @@ async def _groups(
     created = datetime.combine(as_of - timedelta(days=HISTORY_DAYS + 30), datetime.min.time())
     created_at = created.replace(hour=10, tzinfo=BUSINESS_ZONE)
     refs, rows = [], []
+    taken = {group.slug for group in found}
     for spec in catalogue.GROUPS:
         group_id = member_uuid(rng)
+        if spec.slug in taken:
+            continue
         refs.append(GroupRef(group_id, created_at.date(), spec.brands))
         rows.append((group_id, spec.slug, spec.name, spec.description, None, 0, created_at))
     return refs, rows
