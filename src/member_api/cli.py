@@ -264,6 +264,22 @@ def _positive(value: str) -> int:
     return number
 
 
+def _cmd_sentiment_eval(args: argparse.Namespace) -> int:
+    from member_api.intelligence import sentiment_eval
+    from member_api.intelligence.sentiment import Lexicon
+
+    lexicon = Lexicon.of()
+    paths = [Path(p) for p in args.file] or list(sentiment_eval.SHIPPED_SETS)
+    for path in paths:
+        evaluation = sentiment_eval.evaluate(sentiment_eval.load(path), lexicon)
+        print(f"{path.name}: {evaluation.summary()}")
+        for miss in evaluation.misses if args.misses else ():
+            label = "missed" if miss.example.label else "raised"
+            why = "; ".join(miss.verdict.reasons)
+            print(f"  {label}: {miss.example.text}  ({why})")
+    return 0
+
+
 def _cmd_persisted_queries(args: argparse.Namespace) -> int:
     from member_api.graphql.persisted import PersistedQueries
 
@@ -467,6 +483,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     deliver.add_argument("--limit", type=_positive, default=100, help="at most this many")
     deliver.set_defaults(handler=_cmd_outbox_deliver)
+
+    sentiment = sub.add_parser(
+        "sentiment-eval",
+        help="precision and recall of the sentiment rules (built-in phrases) on labelled sentences",
+    )
+    sentiment.add_argument(
+        "--file",
+        action="append",
+        default=[],
+        metavar="TSV",
+        help="a set of label<TAB>text lines after a header (default: the shipped sets)",
+    )
+    sentiment.add_argument("--misses", action="store_true", help="list what it got wrong")
+    sentiment.set_defaults(handler=_cmd_sentiment_eval)
 
     manifest = sub.add_parser(
         "persisted-queries", help="print the hashes of the clients' operations (the manifest)"

@@ -253,6 +253,14 @@ class RightErrorCode(StrEnum):
     UNKNOWN_RIGHT = "UNKNOWN_RIGHT"
 
 
+class SentimentErrorCode(StrEnum):
+    INVALID_PHRASE = "INVALID_PHRASE"
+    PHRASE_ALREADY_ACTIVE = "PHRASE_ALREADY_ACTIVE"
+    PHRASE_TOO_LONG = "PHRASE_TOO_LONG"
+    UNKNOWN_ALERT = "UNKNOWN_ALERT"
+    UNKNOWN_PHRASE = "UNKNOWN_PHRASE"
+
+
 class StaffErrorCode(StrEnum):
     ACCOUNT_DEACTIVATED = "ACCOUNT_DEACTIVATED"
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
@@ -298,6 +306,7 @@ ErrorCode: TypeAlias = (
     | RequestErrorCode
     | RewardErrorCode
     | RightErrorCode
+    | SentimentErrorCode
     | StaffErrorCode
     | TaskErrorCode
     | TierErrorCode
@@ -322,6 +331,7 @@ ERROR_CODE_ENUMS: tuple[type[StrEnum], ...] = (
     RequestErrorCode,
     RewardErrorCode,
     RightErrorCode,
+    SentimentErrorCode,
     StaffErrorCode,
     TaskErrorCode,
     TierErrorCode,
