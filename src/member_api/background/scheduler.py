@@ -15,7 +15,12 @@ from taskiq.exceptions import ScheduledTaskCancelledError
 from tortoise.exceptions import IntegrityError
 
 from member_api.background.models import ScheduleClaim
-from member_api.background.tasks import deliver_outbox, resume_chunks, start_job
+from member_api.background.tasks import (
+    deliver_outbox,
+    resume_chunks,
+    start_job,
+    sweep_sentiment,
+)
 from member_api.clock import BUSINESS_ZONE
 from member_api.settings import Settings
 
@@ -49,7 +54,17 @@ class ClaimingScheduleSource(ScheduleSource):
             schedule_id="jobs:resume",
             cron="* * * * *",
         )
-        return [outbox, resume] + [
+        # Posts and comments whose classification was never sent: a care alert within
+        # a minute of posting, whatever happened to the process that took the post.
+        sentiment = ScheduledTask(
+            task_name=sweep_sentiment.task_name,
+            labels={},
+            args=[],
+            kwargs={},
+            schedule_id="sentiment:sweep",
+            cron="* * * * *",
+        )
+        return [outbox, resume, sentiment] + [
             ScheduledTask(
                 task_name=start_job.task_name,
                 labels={},

@@ -12,6 +12,8 @@ from taskiq.brokers.shared_broker import async_shared_broker
 
 from member_api.background import runs
 from member_api.business_calendar import business_today
+from member_api.intelligence import sentiment_service
+from member_api.intelligence.sentiment_service import SourceKind
 from member_api.outbox import service as outbox
 from member_api.privacy import export as privacy_export
 from member_api.services import Services
@@ -79,3 +81,35 @@ async def start_job(job: str, as_of: str | None = None, context: Context = CONTE
 async def build_data_export(export_id: str, context: Context = CONTEXT) -> bool:
     """Build a member's data export; a redelivered message finds it built."""
     return await privacy_export.build_export(_services(context), uuid.UUID(export_id))
+
+
+@async_shared_broker.task(task_name="member_api.classify_content")
+async def classify_content(kind: str, source_id: str, context: Context = CONTEXT) -> bool:
+    """The sentiment of a new post or comment, and its care alert; a redelivered message
+    finds the verdict written. True when it was a negative remark about the service."""
+    row = await sentiment_service.classify_source(
+        _services(context), SourceKind(kind), uuid.UUID(source_id)
+    )
+    return bool(row is not None and row.negative)
+
+
+@async_shared_broker.task(task_name="member_api.sweep_sentiment")
+async def sweep_sentiment(context: Context = CONTEXT) -> int:
+    """Classify the posts and comments whose task never ran (the scheduler sends this
+    every minute); returns how many."""
+    return await sentiment_service.sweep(_services(context))
+
+
+async def send_classify(kind: str, source_id: uuid.UUID) -> None:
+    """Send the classification of a post or comment just committed. The write stands
+    whatever happens here: a send that fails is logged, and the sweep takes it up."""
+    try:
+        await classify_content.kiq(kind, str(source_id))
+    except Exception as exc:
+        logger.warning(
+            "%s %s not sent for classification (%s: %s); the sentiment sweep will take it",
+            kind,
+            source_id,
+            type(exc).__name__,
+            exc,
+        )

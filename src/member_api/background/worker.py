@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
-from taskiq import AsyncBroker
+from taskiq import AsyncBroker, InMemoryBroker
 from taskiq.api import run_receiver_task, run_scheduler_task
 
 from member_api import db
@@ -104,4 +104,19 @@ async def in_process_queue(settings: Settings, services: Services) -> AsyncItera
             scheduling.cancel()
             with suppress(asyncio.CancelledError):
                 await scheduling
+        await _finish_running(broker)
         await broker.shutdown()
+
+
+# How long a stopping server gives the tasks it runs itself to end.
+FINISH_SECONDS = 10.0
+
+
+async def _finish_running(broker: AsyncBroker) -> None:
+    """Let the tasks this process runs end before the database closes under them; one
+    that takes too long is left (what it did not do, its sweep does)."""
+    if isinstance(broker, InMemoryBroker):
+        try:
+            await asyncio.wait_for(broker.wait_all(), FINISH_SECONDS)
+        except TimeoutError:
+            logger.warning("tasks still running after %.0f s: stopping anyway", FINISH_SECONDS)

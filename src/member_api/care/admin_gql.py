@@ -55,6 +55,7 @@ from member_api.graphql.ids import parse_id
 from member_api.graphql.pagination import newest_first_page
 from member_api.graphql.results import outcome
 from member_api.graphql.roles import Roles
+from member_api.intelligence import sentiment_service
 from member_api.intelligence.admin_gql import (
     ManualTagType,
     MemberFactsType,
@@ -64,6 +65,8 @@ from member_api.intelligence.admin_gql import (
     manual_tags_of,
     score_of_day,
 )
+from member_api.intelligence.models import CareAlert as CareAlertRow
+from member_api.intelligence.sentiment_admin_gql import CareAlertConnection, care_alerts_page
 from member_api.members.gql import BadgeType, Birthday, badges_of, tier_history_of
 from member_api.members.models import Member
 from member_api.notifications.gql import NotificationConnection, notifications_page
@@ -324,6 +327,23 @@ class Member360:
     )
     async def score_on(self, day: date) -> MemberScoreType | None:
         return await score_of_day(self.row.id, day)
+
+    @strawberry.field(
+        description="How many of the member's posts and comments were negative remarks "
+        "about the service.",
+        extensions=[Roles(*CARE)],
+    )
+    async def negative_remarks(self) -> int | None:
+        return await sentiment_service.negative_remarks(self.row.id)
+
+    @strawberry.field(
+        description="Care alerts raised by the member's posts and comments, newest first.",
+        extensions=[Roles(*CARE)],
+    )
+    async def care_alerts(
+        self, first: int = 20, after: str | None = None
+    ) -> CareAlertConnection | None:
+        return await care_alerts_page(CareAlertRow.filter(member_id=self.row.id), first, after)
 
     @strawberry.field(description="Care notes, newest first.", extensions=[Roles(*CARE)])
     async def care_notes(

@@ -105,7 +105,8 @@ class Post(Model):
 
     class Meta:
         table = "post"
-        indexes = (("group_id", "created_at"), ("author_id", "created_on"))
+        # created_at alone: the sentiment sweep's look at the last days' posts.
+        indexes = (("group_id", "created_at"), ("author_id", "created_on"), ("created_at",))
         unique_together = (("group", "quiz_week"),)
         constraints = (
             CheckConstraint(
@@ -132,7 +133,7 @@ class Comment(Model):
 
     class Meta:
         table = "comment"
-        indexes = (("post_id", "created_at"), ("author_id", "created_at"))
+        indexes = (("post_id", "created_at"), ("author_id", "created_at"), ("created_at",))
 
 
 class PostLike(Model):

@@ -27,7 +27,7 @@ from member_api.community.models import (
     PostLike,
     PostReport,
 )
-from member_api.db import create_once
+from member_api.db import after_commit, create_once
 from member_api.error_codes import CommunityErrorCode
 from member_api.errors import Conflict, Forbidden, InvalidInput, NotFound
 from member_api.members.models import Member
@@ -156,6 +156,15 @@ def personal_feed(member_id: uuid.UUID) -> object:
 # --- posts and comments -------------------------------------------------------------
 
 
+async def _classify_after_commit(kind: str, source_id: uuid.UUID) -> None:
+    """Once the post or comment is committed, send it for its sentiment (a care alert if
+    it is a negative remark about the service); the member's write never waits on it."""
+    # The task queue sits above the areas whose work it carries: imported when used.
+    from member_api.background.tasks import send_classify
+
+    await after_commit(lambda: send_classify(kind, source_id))
+
+
 def _check_content(services: Services, text: str, *, limit: int, field: str, what: str) -> str:
     text = domain.clean_text(text, limit=limit, field=field, what=what)
     domain.check_words(text, services.settings.community_rules, field=field)
@@ -236,6 +245,7 @@ async def create_post(
             )
         written = await Post.filter(author_id=member_id).count()
         await badges.award_reached(services, member_id, Counter.POSTS, written, at=now)
+    await _classify_after_commit("POST", post.id)
     return post
 
 
@@ -264,6 +274,7 @@ async def comment_on_post(
             created_at=services.clock.now(),
         )
         await Post.filter(id=post.id).update(comment_count=F("comment_count") + 1)
+    await _classify_after_commit("COMMENT", comment.id)
     return comment
 
 

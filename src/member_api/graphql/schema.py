@@ -39,6 +39,10 @@ from member_api.graphql.throttle import RequestBudget
 from member_api.graphql.validation import ValidationCache
 from member_api.graphql.writes import AnnounceWrites
 from member_api.intelligence.admin_gql import IntelligenceAdminMutation, IntelligenceAdminQuery
+from member_api.intelligence.sentiment_admin_gql import (
+    SentimentAdminMutation,
+    SentimentAdminQuery,
+)
 from member_api.members.gql import MemberMutation, MemberQuery
 from member_api.notifications.gql import NotificationMutation
 from member_api.outbox.admin_gql import OutboxAdminMutation, OutboxAdminQuery
@@ -149,6 +153,7 @@ class AdminQuery(
     OutboxAdminQuery,
     BackgroundAdminQuery,
     CareAdminQuery,
+    SentimentAdminQuery,
     AuditAdminQuery,
     IntelligenceAdminQuery,
 ):
@@ -171,6 +176,7 @@ class AdminMutation(
     OutboxAdminMutation,
     BackgroundAdminMutation,
     CareAdminMutation,
+    SentimentAdminMutation,
     PrivacyAdminMutation,
     IntelligenceAdminMutation,
 ):

@@ -1,4 +1,5 @@
-"""Each member's scores per business date, so that any past day's scores stay known."""
+"""Each member's scores per business date, so that any past day's scores stay known;
+the sentiment phrases operators changed, each post's verdict, and the care alerts."""
 
 from __future__ import annotations
 
@@ -122,3 +123,63 @@ class ScoreRulesVersion(Model):
 
     class Meta:
         table = "score_rules_version"
+
+
+class SentimentPhrase(Model):
+    """An operator's change to the sentiment phrases: a phrase added to its kind (active),
+    or a built-in one taken away (not active). The defaults themselves live in code."""
+
+    id = fields.BigIntField(primary_key=True)
+    kind = fields.CharField(max_length=12)
+    phrase = fields.CharField(max_length=12)
+    active = fields.BooleanField()
+    changed_by = fields.UUIDField(null=True)
+    changed_at = fields.DatetimeField()
+
+    class Meta:
+        table = "sentiment_phrase"
+        unique_together = (("kind", "phrase"),)
+
+
+class ContentSentiment(Model):
+    """The verdict on one post or comment, once: negative about the service or not, and
+    the phrases that made it so (the text itself stays with the post)."""
+
+    id = fields.BigIntField(primary_key=True)
+    source_kind = fields.CharField(max_length=10)  # POST, COMMENT
+    source_id = fields.UUIDField()
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="content_sentiments", on_delete=fields.CASCADE
+    )
+    member_id: uuid.UUID
+    negative = fields.BooleanField()
+    matched: list[str] = fields.JSONField(default=list)
+    posted_at = fields.DatetimeField()
+    classified_at = fields.DatetimeField()
+
+    class Meta:
+        table = "content_sentiment"
+        unique_together = (("source_kind", "source_id"),)
+        indexes = (("member_id", "negative"), ("posted_at",))
+
+
+class CareAlert(Model):
+    """A negative remark about the service, for customer care to follow up: one per post
+    or comment, naming the member and the phrases, never copying the text."""
+
+    id = fields.BigIntField(primary_key=True)
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="care_alerts", on_delete=fields.CASCADE
+    )
+    member_id: uuid.UUID
+    source_kind = fields.CharField(max_length=10)
+    source_id = fields.UUIDField()
+    matched: list[str] = fields.JSONField(default=list)
+    status = fields.CharField(max_length=10, default="OPEN")
+    posted_at = fields.DatetimeField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "care_alert"
+        unique_together = (("source_kind", "source_id"),)
+        indexes = (("status", "created_at"), ("member_id", "created_at"))
