@@ -118,3 +118,14 @@ def sql_statements() -> Iterator[list[str]]:
     finally:
         log.removeHandler(recorder)
         log.setLevel(level)
+
+
+async def tasks_done() -> None:
+    """Wait for the tasks the in-process queue is running (those sent after writes:
+    a post's classification), so that what a test counts next is its own."""
+    from taskiq import InMemoryBroker
+    from taskiq.brokers.shared_broker import async_shared_broker
+
+    broker = async_shared_broker._default_broker
+    if isinstance(broker, InMemoryBroker):
+        await broker.wait_all()

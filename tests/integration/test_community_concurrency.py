@@ -17,7 +17,7 @@ from member_api.community import service as community
 from member_api.community.models import Post, PostLike
 from tests.commerce_support import new_member
 from tests.community_support import group_with_members, post
-from tests.support import gql, login, op
+from tests.support import gql, login, op, tasks_done
 
 
 @pytest.fixture
@@ -111,6 +111,7 @@ async def test_group_feed_costs_the_same_queries_for_5_and_50_posts(
         return sql_counter.count
 
     await write(50)
+    await tasks_done()  # each post's classification, sent after its write
     reader = (await login(client, "13900000000"))["accessToken"]  # the clock moved on
     few, many = await feed_queries(5), await feed_queries(50)
     assert few == many, (few, many)

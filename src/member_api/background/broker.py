@@ -4,6 +4,7 @@ broker the process set up; workers find the services on the broker's state."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -12,6 +13,7 @@ from taskiq.brokers.shared_broker import async_shared_broker
 from taskiq_aio_pika import AioPikaBroker, Exchange, Queue
 
 from member_api import db
+from member_api.intelligence.segment import SEGMENTER
 from member_api.services import Services, build_services
 from member_api.settings import Settings
 
@@ -62,6 +64,8 @@ def open_worker_services(broker: AsyncBroker, settings: Settings) -> None:
     async def _open(state: TaskiqState) -> None:
         await db.init_orm(settings.database_url, global_fallback=True)
         state.services = build_services(settings)
+        # The word dictionary of the sentiment rules, loaded before the first post needs it.
+        await asyncio.to_thread(SEGMENTER.warm)
 
     @broker.on_event(TaskiqEvents.WORKER_SHUTDOWN)
     async def _close(state: TaskiqState) -> None:
