@@ -234,3 +234,23 @@ async def test_the_scheduler_sweeps_every_minute() -> None:
     schedules = await ClaimingScheduleSource(Settings()).get_schedules()
     (sweep,) = [s for s in schedules if s.schedule_id == "sentiment:sweep"]
     assert (sweep.task_name, sweep.cron) == (tasks.sweep_sentiment.task_name, "* * * * *")
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+async def test_deliveries_at_once_write_one_verdict_and_one_alert(
+    client: httpx.AsyncClient, app: Any, services: Any, clock: FrozenClock
+) -> None:
+    group_id, members = await group_with_members(client, app, 2)
+    member_id, token = members[1]
+    created = await post(client, token, group_id, "我的新包")
+    await verdict("POST", created["id"])
+    lost = await Comment.create(
+        post_id=created["id"], author_id=member_id, body="客服太敷衍了", created_at=clock.now()
+    )
+    kind = SourceKind.COMMENT
+    await asyncio.gather(
+        sentiment_service.sweep(services),
+        *(sentiment_service.classify_source(services, kind, lost.id) for _ in range(6)),
+    )
+    assert await ContentSentiment.filter(source_id=lost.id).count() == 1
+    assert await CareAlert.filter(source_id=lost.id).count() == 1
