@@ -264,11 +264,21 @@ def _positive(value: str) -> int:
     return number
 
 
+async def _phrases_in_force(settings: Settings) -> Any:
+    from member_api.intelligence import sentiment_service
+
+    await db.init_orm(settings.database_url)
+    try:
+        return await sentiment_service.lexicon()
+    finally:
+        await db.close_orm()
+
+
 def _cmd_sentiment_eval(args: argparse.Namespace) -> int:
     from member_api.intelligence import sentiment_eval
     from member_api.intelligence.sentiment import Lexicon
 
-    lexicon = Lexicon.of()
+    lexicon = asyncio.run(_phrases_in_force(_settings())) if args.database else Lexicon.of()
     paths = [Path(p) for p in args.file] or list(sentiment_eval.SHIPPED_SETS)
     for path in paths:
         evaluation = sentiment_eval.evaluate(sentiment_eval.load(path), lexicon)
@@ -496,6 +506,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="a set of label<TAB>text lines after a header (default: the shipped sets)",
     )
     sentiment.add_argument("--misses", action="store_true", help="list what it got wrong")
+    sentiment.add_argument(
+        "--database",
+        action="store_true",
+        help="with the operators' phrase changes in DATABASE_URL (default: built-in phrases)",
+    )
     sentiment.set_defaults(handler=_cmd_sentiment_eval)
 
     manifest = sub.add_parser(

@@ -72,3 +72,31 @@ def test_export_schema_writes_both_files(tmp_path: Path) -> None:
     assert main(["export-schema", "--directory", str(tmp_path)]) == 0
     assert "type Member" in (tmp_path / "schema.graphql").read_text()
     assert "staffLogin" in (tmp_path / "admin.graphql").read_text()
+
+
+def test_sentiment_eval_with_the_operators_phrases(
+    sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import UTC, datetime
+
+    from member_api.intelligence.models import SentimentPhrase
+    from tests.conftest import run_in_own_loop
+
+    assert main(["migrate"]) == 0
+
+    async def add() -> None:
+        await db.init_orm(sqlite_url)
+        try:
+            at = datetime.now(UTC)
+            await SentimentPhrase.create(kind="NEGATIVE", phrase="压价", active=True, changed_at=at)
+        finally:
+            await Tortoise.close_connections()
+
+    run_in_own_loop(add())
+    sentences = tmp_path / "mine.tsv"
+    sentences.write_text("label\ttext\n1\t寄卖总被压价\n0\t寄卖很顺利\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["sentiment-eval", "--file", str(sentences)]) == 0
+    assert "recall 0.000" in capsys.readouterr().out
+    assert main(["sentiment-eval", "--file", str(sentences), "--database"]) == 0
+    assert "precision 1.000, recall 1.000" in capsys.readouterr().out
