@@ -45,6 +45,7 @@ def negative(text: str, lexicon: Lexicon = DEFAULTS) -> bool:
         "包很喜欢，但是发货太慢了",
         "售后态度恶劣",  # a sentiment word inside a longer word
         "送货的师傅把盒子弄坏了",
+        "物流速度慢",  # 速度慢 is one word
     ],
 )
 def test_a_negative_remark_about_the_service_is_negative(text: str) -> None:
@@ -80,6 +81,8 @@ def test_negations_and_praise_are_not_negative(text: str) -> None:
         "周末排队吃饭等了好久",
         "鉴定很快，就是天气太差",  # the second clause has a subject of its own
         "这个帖子没人理我",
+        "鉴定师出差了",  # 出差 is a trip, not 差
+        "时差太大了",
     ],
 )
 def test_negative_remarks_about_other_things_are_not_about_the_service(text: str) -> None:
@@ -104,6 +107,8 @@ def test_the_verdict_names_the_phrases_and_says_why() -> None:
     assert not negated.negative
     assert negated.matched == ()
     assert negated.reasons == ("慢 negated (不慢)",)
+    # The first aspect a word holds, whatever order the phrases are kept in.
+    assert classify("售后服务差", DEFAULTS).matched == ("售后", "差")
     elsewhere = classify("今天天气太差了", DEFAULTS)
     assert elsewhere.reasons == ("差 is not said of the service",)
 

@@ -209,9 +209,12 @@ def _sentiment_of(word: str, lexicon: Lexicon) -> tuple[PhraseKind, str, bool] |
 
 
 def _suffix(word: str, lexicon: Lexicon, negated: bool) -> tuple[PhraseKind, str, bool] | None:
-    """A word ending in a sentiment phrase of two characters or more (态度恶劣)."""
-    for start in range(1, len(word) - 1):
+    """A word ending in a sentiment phrase (态度恶劣, 速度慢): one of two characters or
+    more, or a single one after a noun of two or more (so not 出差, 时差)."""
+    for start in range(1, len(word)):
         rest = word[start:]
+        if len(rest) == 1 and start < 2:
+            continue
         for kind in (PhraseKind.COMPLAINT, PhraseKind.NEGATIVE, PhraseKind.POSITIVE):
             if lexicon.has(kind, rest):
                 return kind, rest, negated
@@ -225,8 +228,9 @@ def _prefix(word: str, lexicon: Lexicon) -> str | None:
 
 
 def _aspect_of(word: str, lexicon: Lexicon) -> str | None:
-    found = [a for a in lexicon.phrases[PhraseKind.ASPECT] if a in word]
-    return max(found, key=len) if found else None
+    """The first aspect the word holds (the longest of those starting there)."""
+    found = [(word.index(a), -len(a), a) for a in lexicon.phrases[PhraseKind.ASPECT] if a in word]
+    return min(found)[2] if found else None
 
 
 def _marks(words: list[str], lexicon: Lexicon) -> list[_Mark]:
