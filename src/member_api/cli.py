@@ -165,6 +165,22 @@ def _cmd_job(args: argparse.Namespace) -> int:
 DETAIL_LINES = 200
 
 
+def _cmd_recommendations_eval(args: argparse.Namespace) -> int:
+    if args.k < 1:
+        print("--k must be at least 1", file=sys.stderr)
+        return 2
+    print(asyncio.run(_recommendations_eval(_settings(), args.k)))
+    return 0
+
+
+async def _recommendations_eval(settings: Settings, k: int) -> str:
+    from member_api.intelligence.recommendations import evaluate
+    from member_api.services import open_services
+
+    async with open_services(settings):
+        return (await evaluate(k)).line(k)
+
+
 def _progress_bar(run: Any) -> None:
     total = max(1, run.chunks_total)
     filled = 30 * run.chunks_done // total
@@ -448,7 +464,11 @@ def build_parser() -> argparse.ArgumentParser:
     scores = job_sub.add_parser(
         "member-scores", help="score every member (RFM and tags) as of the date; safe to rerun"
     )
-    for job in (review, warnings, expire, quiz, erase, scores):
+    recs = job_sub.add_parser(
+        "recommendations",
+        help="rank rewards, events, groups and posts for every consenting member; safe to rerun",
+    )
+    for job in (review, warnings, expire, quiz, erase, scores, recs):
         job.add_argument(
             "--as-of",
             type=_as_of,
@@ -463,6 +483,14 @@ def build_parser() -> argparse.ArgumentParser:
             "--no-wait", action="store_true", help="with a broker: send the chunks, do not wait"
         )
         job.set_defaults(handler=_cmd_job)
+
+    evaluation = job_sub.add_parser(
+        "recommendations-eval",
+        help="hold out each member's latest interaction: hit rate of the recommendations "
+        "against the popular baseline (changes nothing)",
+    )
+    evaluation.add_argument("--k", type=int, default=10, help="the list length (default 10)")
+    evaluation.set_defaults(handler=_cmd_recommendations_eval)
 
     provenance = sub.add_parser("provenance", help="the transparency log of item histories")
     prov_sub = provenance.add_subparsers(dest="provenance_command", required=True)

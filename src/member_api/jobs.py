@@ -18,6 +18,7 @@ from member_api.business_calendar import business_today
 from member_api.community import jobs as community_jobs
 from member_api.error_codes import JobErrorCode
 from member_api.errors import InvalidInput
+from member_api.intelligence.recommendations import member_recommendations
 from member_api.intelligence.scores import member_scores
 from member_api.notifications.models import Notification
 from member_api.points import jobs as points_jobs
@@ -47,6 +48,7 @@ JOBS: dict[str, Job] = {
     "weekly-quiz": community_jobs.weekly_quiz,
     "erase-accounts": erase_accounts,
     "member-scores": member_scores,
+    "recommendations": member_recommendations,
 }
 
 

@@ -122,6 +122,7 @@ DEFAULT_SCHEDULES = {
     "weekly-quiz": "10 0 * * 1",
     "erase-accounts": "20 0 * * *",
     "member-scores": "40 1 * * *",
+    "recommendations": "50 1 * * *",
 }
 
 

@@ -27,7 +27,7 @@ from member_api.business_calendar import start_of_business_day
 from member_api.community.quiz import run_weekly_quiz
 from member_api.error_codes import JobErrorCode
 from member_api.errors import Conflict, NotFound
-from member_api.intelligence import facts, scores
+from member_api.intelligence import facts, recommendations, scores
 from member_api.intelligence import service as intelligence
 from member_api.members.models import Member
 from member_api.points import ledger
@@ -134,6 +134,13 @@ async def _scores(services: Services, part: Slice) -> ChunkResult:
     return ChunkResult(scored, tagged)
 
 
+async def _recommendations(services: Services, part: Slice) -> ChunkResult:
+    # The similarities and popular lists are computed by the run's first chunk, once.
+    # Processed are the members given a list, changed those whose list was rewritten.
+    result = await recommendations.recommend_range(services, part.as_of, part.low, part.high)
+    return ChunkResult(result.members, result.changed)
+
+
 # Each job's work on one id range, and whether it is split by member at all.
 CHUNK_WORK: dict[str, tuple[ChunkWork, bool]] = {
     "tier-review": (_review, True),
@@ -142,6 +149,7 @@ CHUNK_WORK: dict[str, tuple[ChunkWork, bool]] = {
     "weekly-quiz": (_quiz, False),
     "erase-accounts": (_erasure, True),
     "member-scores": (_scores, True),
+    "recommendations": (_recommendations, True),
 }
 
 

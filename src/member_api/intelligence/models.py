@@ -183,3 +183,76 @@ class CareAlert(Model):
         table = "care_alert"
         unique_together = (("source_kind", "source_id"),)
         indexes = (("status", "created_at"), ("member_id", "created_at"))
+
+
+class MemberRecommendation(Model):
+    """One of a member's recommendations, best first by rank (the nightly job)."""
+
+    id = fields.BigIntField(primary_key=True)
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="recommendations", on_delete=fields.CASCADE
+    )
+    member_id: uuid.UUID
+    rank = fields.SmallIntField()
+    target_kind = fields.CharField(max_length=10)  # REWARD, EVENT, GROUP or POST
+    target_id = fields.UUIDField()
+    score = fields.FloatField()
+    reason = fields.CharField(max_length=300)
+    # The business date of the run that wrote the member's list as it is.
+    day = fields.DateField()
+
+    class Meta:
+        table = "member_recommendation"
+        unique_together = (("member_id", "rank"),)
+
+
+class PopularItem(Model):
+    """The items most members of a tier have, best first: for newcomers, to fill up, and
+    for members who do not consent to personalisation."""
+
+    id = fields.BigIntField(primary_key=True)
+    tier = fields.CharField(max_length=20)
+    rank = fields.SmallIntField()
+    target_kind = fields.CharField(max_length=10)
+    target_id = fields.UUIDField()
+    members = fields.IntField()
+    day = fields.DateField()
+
+    class Meta:
+        table = "popular_item"
+        unique_together = (("tier", "rank"),)
+
+
+class ItemSimilarity(Model):
+    """A target most similar to a source item (members who have both), as computed once
+    per run of the recommendations job."""
+
+    id = fields.BigIntField(primary_key=True)
+    day = fields.DateField()
+    source_kind = fields.CharField(max_length=10)
+    # A UUID, or the (case-folded) name of a favourited brand.
+    source_id = fields.CharField(max_length=128)
+    target_kind = fields.CharField(max_length=10)
+    target_id = fields.UUIDField()
+    similarity = fields.FloatField()
+    together = fields.IntField()
+
+    class Meta:
+        table = "item_similarity"
+        indexes = (("day", "source_kind", "source_id"),)
+
+
+class RecommendationModel(Model):
+    """Marks that the similarities and popular lists of a run's day are stored: the first
+    chunk of the run computes them, the others read them."""
+
+    id = fields.BigIntField(primary_key=True)
+    day = fields.DateField(unique=True)
+    # Names this computation: a process keeps what it read under it.
+    token = fields.UUIDField(default=uuid.uuid4)
+    computed_at = fields.DatetimeField()
+    items = fields.IntField()
+    pairs = fields.IntField()
+
+    class Meta:
+        table = "recommendation_model"
