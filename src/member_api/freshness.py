@@ -47,6 +47,7 @@ REWARDS = "rewards"
 EVENTS = "events"
 GROUPS = "groups"
 PROFILES = "profiles"  # names, avatars and tiers shown beside posts and comments
+POSTS = "posts"  # which posts are visible anywhere (recommended posts): moved when one hides
 PROVENANCE = "provenance"  # items, their events and the log's checkpoint
 
 

@@ -17,7 +17,9 @@ import httpx
 import pytest
 
 from member_api.clock import FrozenClock
+from member_api.community.models import Group, Post
 from member_api.events.models import EventSignup, OfflineEvent
+from member_api.intelligence.models import MemberRecommendation
 from member_api.members.models import Member
 from member_api.notifications.models import Notification
 from member_api.privacy.models import ConsentRecord, DataExport
@@ -481,3 +483,80 @@ async def test_my_consents(client: httpx.AsyncClient, clock: FrozenClock) -> Non
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
     assert counts[1] <= CONSENTS_CEILING, counts
+
+
+# --- recommendations ---------------------------------------------------------------------
+
+
+# The member, their consent, the stored list; per kind listed, its rows and what the
+# member has of them already (seats, groups, likes); the posts' authors and likes.
+FOR_YOU_CEILING = 12
+
+
+async def test_for_you(client: httpx.AsyncClient, clock: FrozenClock) -> None:
+    member_id, token = await new_member(client, "13900000001")
+    await ConsentRecord.create(
+        member_id=member_id,
+        purpose="PERSONALISATION",
+        granted=True,
+        policy_version=Settings().privacy_policy_version,
+        changed_at=clock.now(),
+    )
+    owner, _ = await new_member(client, "13900000002")
+    now = clock.now()
+
+    async def seed(start: int, end: int) -> None:
+        for n in range(start, end):
+            target: Any
+            if n % 4 == 0:
+                kind = "REWARD"
+                target = await Reward.create(
+                    name=f"Reward {n}", kind="COUPON", price=10, stock=5, created_at=now
+                )
+            elif n % 4 == 1:
+                kind = "EVENT"
+                target = await OfflineEvent.create(
+                    title=f"Salon {n}",
+                    city="Shanghai",
+                    starts_at=now + timedelta(days=1 + n),
+                    seats=10,
+                    created_at=now,
+                )
+            elif n % 4 == 2:
+                kind = "GROUP"
+                target = await Group.create(
+                    slug=f"club-{n}", name=f"Club {n}", owner_id=owner, created_at=now
+                )
+            else:
+                kind = "POST"
+                group = await Group.create(
+                    slug=f"feed-{n}", name=f"Feed {n}", owner_id=owner, created_at=now
+                )
+                target = await Post.create(
+                    group_id=group.id,
+                    author_id=owner,
+                    body=f"Post {n}",
+                    created_on=now.date(),
+                    created_at=now,
+                )
+            await MemberRecommendation.create(
+                member_id=member_id,
+                rank=n + 1,
+                target_kind=kind,
+                target_id=target.id,
+                score=1 - n / 100,
+                reason=f"reason {n}",
+                day=now.date(),
+            )
+
+    _, many = await same_count_for_5_and_20(
+        client,
+        "ForYou",
+        seed,
+        lambda data: edges(data["me"]["recommendations"]),
+        ceiling=FOR_YOU_CEILING,
+        variables={"first": 20},
+        token=token,
+    )
+    reasons = [node["reason"] for node in edges(many["me"]["recommendations"])]
+    assert reasons == [f"reason {n}" for n in range(20)]

@@ -6,8 +6,7 @@ A test fails when a listed operation starts to validate, so it cannot go stale.
 
 PENDING: frozenset[str] = frozenset(
     {
-        # foryou.graphql: recommendations, the paid membership
-        "ForYou",
+        # foryou.graphql: the paid membership
         "MyMembership",
     }
 )

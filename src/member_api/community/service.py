@@ -314,7 +314,9 @@ async def report_post(
         raise InvalidInput(CommunityErrorCode.OWN_POST, "You cannot report your own post.")
     now = services.clock.now()
     async with in_transaction():
-        await freshness.touch(freshness.post(post.id), freshness.group(post.group_id))
+        await freshness.touch(
+            freshness.post(post.id), freshness.group(post.group_id), freshness.POSTS
+        )
         if not await create_once(
             PostReport, post_id=post.id, member_id=member_id, reason=reason, created_at=now
         ):

@@ -92,6 +92,16 @@ CACHEABLE: dict[str, Cacheable] = {
     "GroupFeed": Cacheable(_feed, needs=("groupId",)),
     "PostThread": Cacheable(_thread, needs=("postId",)),
     "ScanItem": Cacheable(_scan, scan=True, needs=("code",)),
+    # What is usable changes with the time too: events start, rewards go off sale.
+    "ForYou": Cacheable(
+        _own(
+            freshness.REWARDS,
+            freshness.EVENTS,
+            freshness.GROUPS,
+            freshness.POSTS,
+        ),
+        by_minute=True,
+    ),
 }
 
 

@@ -26,6 +26,7 @@ from member_api.graphql.context import GqlInfo
 from member_api.graphql.errors import AnyError
 from member_api.graphql.results import outcome, outcome_as_is
 from member_api.graphql.scalars import PointCount
+from member_api.intelligence.gql import RecommendationConnection, recommendations_page
 from member_api.members import centre, service
 from member_api.members.models import Member as MemberRow
 from member_api.notifications.gql import NotificationConnection, notifications_page
@@ -136,6 +137,19 @@ class MemberType:
         self, first: int = 20, after: str | None = None
     ) -> NotificationConnection:
         return await notifications_page(self.row.id, first, after)
+
+    @strawberry.field(
+        description="Rewards, events, groups and posts for the member, best first, each "
+        "with its reason (computed nightly): from what similar members did and the "
+        "member's brand and category affinity, or the popular items of their tier for a "
+        "newcomer or without the PERSONALISATION consent. What the member cannot use now "
+        "(above their tier, sold out, past, full, hidden, joined already) is left out. "
+        "`first` is 0 to 100."
+    )
+    async def recommendations(
+        self, info: GqlInfo, first: int, after: str | None = None
+    ) -> RecommendationConnection:
+        return await recommendations_page(info, self.row, first, after)
 
 
 # Member fields that `member_of` fills in, and what each needs read.
