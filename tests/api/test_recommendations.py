@@ -19,7 +19,9 @@ from member_api.services import Services
 from member_api.settings import Settings
 from tests.commerce_support import new_member
 from tests.recommendations_support import World, consent, joins, run_recommendations, world
-from tests.support import gql, op
+from tests.support import gql, op, staff_token
+
+ADMIN = "/admin/graphql"
 
 PAGED = """
 query ($first: Int!, $after: String) {
@@ -203,3 +205,41 @@ async def test_a_post_hidden_by_reports_leaves_the_stored_answers_at_once(
     assert body["data"]["reportPost"]["__typename"] == "PostReported", body
     after = nodes(await for_you(client, token))
     assert str(w.post) not in {node["target"]["id"] for node in after}
+
+
+VIEW_360 = """
+query ($id: ID!) {
+  member360(memberId: $id) {
+    displayName
+    recommendations { rank targetKind targetId targetName score reason day }
+  }
+}
+"""
+
+
+async def test_the_member_360_shows_the_stored_recommendations_to_care_roles(
+    client: httpx.AsyncClient,
+    services: Services,
+    clock: FrozenClock,
+    viewer: tuple[uuid.UUID, str, World],
+) -> None:
+    viewer_id, _, w = viewer
+    for role in ("operator", "advisor"):
+        token = await staff_token(client, services, f"recs-{role}", [role])
+        body = await gql(client, VIEW_360, {"id": str(viewer_id)}, token=token, path=ADMIN)
+        assert "errors" not in body, body
+        listed = body["data"]["member360"]["recommendations"]
+        assert listed[0] == {
+            "rank": 1,
+            "targetKind": "GROUP",
+            "targetId": str(w.watch_club),
+            "targetName": "腕表俱乐部",
+            "score": 0.7,
+            "reason": "Members who joined 爱马仕俱乐部 also joined 腕表俱乐部",
+            "day": business_today(clock).isoformat(),
+        }
+        assert [r["rank"] for r in listed] == list(range(1, len(listed) + 1))
+    moderator = await staff_token(client, services, "recs-mod", ["moderator"])
+    refused = await gql(client, VIEW_360, {"id": str(viewer_id)}, token=moderator, path=ADMIN)
+    assert refused["data"]["member360"]["recommendations"] is None
+    assert {e["extensions"]["code"] for e in refused["errors"]} == {"FORBIDDEN"}

@@ -60,10 +60,12 @@ from member_api.intelligence.admin_gql import (
     ManualTagType,
     MemberFactsType,
     MemberScoreType,
+    StoredRecommendationType,
     facts_of,
     latest_score,
     manual_tags_of,
     score_of_day,
+    stored_recommendations,
 )
 from member_api.intelligence.models import CareAlert as CareAlertRow
 from member_api.intelligence.sentiment_admin_gql import CareAlertConnection, care_alerts_page
@@ -344,6 +346,16 @@ class Member360:
         self, first: int = 20, after: str | None = None
     ) -> CareAlertConnection | None:
         return await care_alerts_page(CareAlertRow.filter(member_id=self.row.id), first, after)
+
+    @strawberry.field(
+        description="The member's recommendations as the nightly job stored them, best "
+        "first (the member sees those they can use now); empty for a member without the "
+        "PERSONALISATION consent or not yet ranked, who is shown the popular list of "
+        "their tier.",
+        extensions=[Roles(*CARE)],
+    )
+    async def recommendations(self) -> list[StoredRecommendationType] | None:
+        return await stored_recommendations(self.row.id)
 
     @strawberry.field(description="Care notes, newest first.", extensions=[Roles(*CARE)])
     async def care_notes(

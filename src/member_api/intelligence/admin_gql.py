@@ -1,15 +1,18 @@
-"""Member scores on the staff API (parts of the member 360)."""
+"""Member scores and recommendations on the staff API (parts of the member 360)."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections import defaultdict
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
+from member_api.community.models import Group, Post
 from member_api.error_codes import IntelligenceErrorCode
+from member_api.events.models import OfflineEvent
 from member_api.graphql.context import GqlInfo
 from member_api.graphql.errors import AnyError
 from member_api.graphql.ids import parse_id
@@ -22,9 +25,11 @@ from member_api.intelligence.domain import FACT_COLUMNS
 from member_api.intelligence.facts import BRAND, CATEGORY
 from member_api.intelligence.models import MemberAffinity as MemberAffinityRow
 from member_api.intelligence.models import MemberFact as MemberFactRow
+from member_api.intelligence.models import MemberRecommendation
 from member_api.intelligence.models import MemberScore as MemberScoreRow
 from member_api.intelligence.models import MemberTag as MemberTagRow
 from member_api.intelligence.models import ScoreRulesVersion as ScoreRulesVersionRow
+from member_api.rewards.models import Reward
 from member_api.staff.domain import StaffRole
 
 
@@ -285,3 +290,54 @@ class IntelligenceAdminMutation:
             )
 
         return await outcome(work(), ManualTagType.of)
+
+
+@strawberry.type(
+    name="StoredRecommendation",
+    description="One of the member's recommendations as the nightly job stored it.",
+)
+class StoredRecommendationType:
+    rank: int = strawberry.field(description="1 is the best.")
+    target_kind: str = strawberry.field(description="REWARD, EVENT, GROUP or POST.")
+    target_id: strawberry.ID
+    target_name: str | None = strawberry.field(
+        description="The reward's or group's name, the event's title, the post's text; "
+        "null when the target no longer exists."
+    )
+    score: float
+    reason: str
+    day: date = strawberry.field(description="The business date of the run that wrote it.")
+
+
+async def stored_recommendations(member_id: uuid.UUID) -> list[StoredRecommendationType]:
+    """The member's stored list, best first, with the targets' names: one read for the
+    list and one per kind in it."""
+    rows = await MemberRecommendation.filter(member_id=member_id).order_by("rank")
+    ids: dict[str, list[uuid.UUID]] = defaultdict(list)
+    for row in rows:
+        ids[row.target_kind].append(row.target_id)
+    reads: dict[str, tuple[Any, str]] = {
+        "REWARD": (Reward, "name"),
+        "EVENT": (OfflineEvent, "title"),
+        "GROUP": (Group, "name"),
+        "POST": (Post, "body"),
+    }
+    names: dict[tuple[str, str], str] = {}
+    for kind, targets in ids.items():
+        if kind not in reads:
+            continue
+        model, column = reads[kind]
+        for target_id, name in await model.filter(id__in=targets).values_list("id", column):
+            names[(kind, str(target_id))] = name
+    return [
+        StoredRecommendationType(
+            rank=row.rank,
+            target_kind=row.target_kind,
+            target_id=strawberry.ID(str(row.target_id)),
+            target_name=names.get((row.target_kind, str(row.target_id))),
+            score=row.score,
+            reason=row.reason,
+            day=row.day,
+        )
+        for row in rows
+    ]
