@@ -4,9 +4,10 @@ hidden), and members with and without the personalisation consent."""
 
 from __future__ import annotations
 
+import random
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from member_api.background import runs
 from member_api.background.models import JobRun
@@ -201,3 +202,27 @@ async def run_recommendations(services: Services, as_of: date) -> JobRun:
     for chunk_id in await runs.pending_chunks(run.id):
         await runs.run_chunk(services, chunk_id)
     return await JobRun.get(id=run.id)
+
+
+async def generated(clock: FrozenClock, members: int, seed: int) -> None:
+    """Ten clusters of three groups: each member joins the three of one cluster, one
+    after the other, in a random order; and one of two very popular groups that everyone
+    is in as well."""
+    rng = random.Random(seed)
+    owner = await member(clock, "owner")
+    groups = []
+    for n in range(32):
+        row = await Group.create(
+            slug=f"g{n}", name=f"Group {n}", owner_id=owner, created_at=clock.now()
+        )
+        groups.append(uuid.UUID(str(row.id)))
+    popular, clusters = groups[:2], [groups[2 + 3 * c : 5 + 3 * c] for c in range(10)]
+    start = datetime(2026, 1, 1, tzinfo=clock.now().tzinfo)
+    for n in range(members):
+        m = await member(clock, f"m{n}")
+        cluster = list(clusters[rng.randrange(10)])
+        rng.shuffle(cluster)
+        chosen = [rng.choice(popular), *cluster]
+        for step, group_id in enumerate(chosen):
+            joined = FrozenClock(start + timedelta(days=n % 7, hours=step))
+            await joins(joined, m, group_id)

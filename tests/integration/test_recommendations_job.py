@@ -4,15 +4,13 @@ changing nothing; and the offline evaluation on a small generated data set."""
 
 from __future__ import annotations
 
-import random
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from member_api.business_calendar import business_today
 from member_api.clock import FrozenClock
-from member_api.community.models import Group
 from member_api.intelligence import recommendations
 from member_api.intelligence.models import (
     ItemSimilarity,
@@ -26,6 +24,7 @@ from tests.recommendations_support import (
     bought,
     consent,
     favourites,
+    generated,
     joins,
     member,
     run_recommendations,
@@ -155,30 +154,6 @@ async def test_a_dry_run_counts_and_stores_nothing(services: Services, clock: Fr
 
 
 # --- the offline evaluation --------------------------------------------------------------
-
-
-async def generated(clock: FrozenClock, members: int, seed: int) -> None:
-    """Ten clusters of three groups: each member joins the three of one cluster, one
-    after the other, in a random order; and one of two very popular groups that everyone
-    is in as well."""
-    rng = random.Random(seed)
-    owner = await member(clock, "owner")
-    groups = []
-    for n in range(32):
-        row = await Group.create(
-            slug=f"g{n}", name=f"Group {n}", owner_id=owner, created_at=clock.now()
-        )
-        groups.append(uuid.UUID(str(row.id)))
-    popular, clusters = groups[:2], [groups[2 + 3 * c : 5 + 3 * c] for c in range(10)]
-    start = datetime(2026, 1, 1, tzinfo=clock.now().tzinfo)
-    for n in range(members):
-        m = await member(clock, f"m{n}")
-        cluster = list(clusters[rng.randrange(10)])
-        rng.shuffle(cluster)
-        chosen = [rng.choice(popular), *cluster]
-        for step, group_id in enumerate(chosen):
-            joined = FrozenClock(start + timedelta(days=n % 7, hours=step))
-            await joins(joined, m, group_id)
 
 
 async def test_the_evaluation_beats_the_popular_baseline_on_planted_clusters(

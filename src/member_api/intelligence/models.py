@@ -230,7 +230,7 @@ class ItemSimilarity(Model):
     id = fields.BigIntField(primary_key=True)
     day = fields.DateField()
     source_kind = fields.CharField(max_length=10)
-    # A UUID, or the (case-folded) name of a favourited brand.
+    # A UUID, or the name of a favourited brand as the shop reported it.
     source_id = fields.CharField(max_length=128)
     target_kind = fields.CharField(max_length=10)
     target_id = fields.UUIDField()

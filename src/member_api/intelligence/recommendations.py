@@ -60,7 +60,7 @@ SELECT DISTINCT i.member_id, m.tier, i.kind, i.item FROM (
   SELECT l.member_id, 'POST', CAST(l.post_id AS TEXT) FROM post_like l
   JOIN post p ON p.id = l.post_id WHERE p.created_on >= {post_since}
   UNION ALL
-  SELECT member_id, 'BRAND', lower(brand) FROM item_interaction WHERE kind = 'FAVOURITE'
+  SELECT member_id, 'BRAND', brand FROM item_interaction WHERE kind = 'FAVOURITE'
 ) i JOIN member m ON m.id = i.member_id
 WHERE m.erased_at IS NULL
 """
@@ -256,7 +256,7 @@ async def _store(
     popular: Mapping[str, list[tuple[Item, int]]],
 ) -> None:
     await ItemSimilarity.filter(day__not=as_of).delete()
-    await RecommendationModel.filter(day__lt=as_of).delete()
+    await RecommendationModel.filter(day__not=as_of).delete()
     await ItemSimilarity.bulk_create(
         [
             ItemSimilarity(
@@ -347,7 +347,7 @@ async def histories(low: uuid.UUID, high: uuid.UUID, as_of: date) -> dict[uuid.U
         "member_id", "brand"
     )
     for member_id, brand in favourites:
-        found[member_id].add((Kind.BRAND.value, brand.lower()))
+        found[member_id].add((Kind.BRAND.value, brand))
     return found
 
 
@@ -525,7 +525,7 @@ SELECT i.member_id, m.tier, i.kind, i.item, i.at FROM (
   UNION ALL
   SELECT member_id, 'POST', CAST(post_id AS TEXT), CAST(created_at AS TEXT) FROM post_like
   UNION ALL
-  SELECT member_id, 'BRAND', lower(brand), CAST(day AS TEXT) FROM item_interaction
+  SELECT member_id, 'BRAND', brand, CAST(day AS TEXT) FROM item_interaction
   WHERE kind = 'FAVOURITE'
 ) i JOIN member m ON m.id = i.member_id
 WHERE m.erased_at IS NULL
