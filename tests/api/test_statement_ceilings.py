@@ -488,9 +488,10 @@ async def test_my_consents(client: httpx.AsyncClient, clock: FrozenClock) -> Non
 # --- recommendations ---------------------------------------------------------------------
 
 
-# The member, their consent, the stored list; per kind listed, its rows and what the
-# member has of them already (seats, groups, likes); the posts' authors and likes.
-FOR_YOU_CEILING = 12
+# The member, their consent, the stored list, the tier's popular list; per kind listed,
+# its rows and what the member has of them already (seats, groups, likes); the posts'
+# authors and likes.
+FOR_YOU_CEILING = 13
 
 
 async def test_for_you(client: httpx.AsyncClient, clock: FrozenClock) -> None:

@@ -78,24 +78,30 @@ class Listed:
 
 
 async def listed_for(services: Services, member: MemberRow) -> list[Listed]:
-    """The member's stored list, best first; the popular list of their tier when they
-    have none or do not consent to personalisation."""
-    personal = await privacy.has_consent(services, member.id, Purpose.PERSONALISATION)
-    if personal:
+    """The member's stored list, best first, then the popular items of their tier not in
+    it (so a list gone stale still fills up); only the popular list when they do not
+    consent to personalisation."""
+    personal: list[Listed] = []
+    if await privacy.has_consent(services, member.id, Purpose.PERSONALISATION):
         rows = (
             await MemberRecommendation.filter(member_id=member.id)
             .order_by("rank")
             .values_list("target_kind", "target_id", "score", "reason")
         )
-        if rows:
-            return [Listed(k, uuid.UUID(str(i)), s, r) for k, i, s, r in rows]
+        personal = [Listed(k, uuid.UUID(str(i)), s, r) for k, i, s, r in rows]
     reason = popular_reason(tier_name(member.tier))
     popular = (
         await PopularItem.filter(tier=member.tier)
         .order_by("rank")
         .values_list("target_kind", "target_id")
     )
-    return [Listed(k, uuid.UUID(str(i)), 0.0, reason) for k, i in popular]
+    seen = {(item.kind, item.target_id) for item in personal}
+    more = [
+        Listed(k, uuid.UUID(str(i)), 0.0, reason)
+        for k, i in popular
+        if (k, uuid.UUID(str(i))) not in seen
+    ]
+    return personal + more
 
 
 def _tier(code: str) -> TierCode:

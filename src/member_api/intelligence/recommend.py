@@ -10,6 +10,7 @@ say what a member likes, and are never recommended themselves.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -28,12 +29,12 @@ class Kind(StrEnum):
 Item = tuple[str, str]  # (kind, id)
 
 # What a member did to an item of each kind, as a reason says it.
-DID = {
-    Kind.REWARD: "redeemed",
-    Kind.EVENT: "signed up for",
-    Kind.GROUP: "joined",
-    Kind.POST: "liked",
-    Kind.BRAND: "favourited",
+DID: dict[str, str] = {
+    Kind.REWARD.value: "redeemed",
+    Kind.EVENT.value: "signed up for",
+    Kind.GROUP.value: "joined",
+    Kind.POST.value: "liked",
+    Kind.BRAND.value: "favourited",
 }
 TARGET_KINDS = frozenset({Kind.REWARD, Kind.EVENT, Kind.GROUP, Kind.POST})
 # How much of a score comes from brand and category affinity, the rest from similar items.
@@ -129,14 +130,15 @@ def mentioned(text: str, terms: Iterable[str]) -> list[str]:
     return sorted(t for t in terms if len(t) >= 2 and t in folded)
 
 
+@functools.lru_cache(maxsize=65536)
 def short(name: str) -> str:
     name = " ".join(name.split())
     return name if len(name) <= NAME_CHARS else name[: NAME_CHARS - 1] + "…"
 
 
 def similar_reason(source: Item, target: Item, names: Mapping[Item, str]) -> str:
-    did_source = DID[Kind(source[0])]
-    did_target = DID[Kind(target[0])]
+    did_source = DID[source[0]]
+    did_target = DID[target[0]]
     source_name = short(names.get(source, source[1]))
     target_name = short(names.get(target, target[1]))
     return f"Members who {did_source} {source_name} also {did_target} {target_name}"
@@ -188,23 +190,23 @@ def rank(
                 continue
             if target not in liked or share > liked[target][0]:
                 liked[target] = (share, term)
-    picks: list[Pick] = []
+    scored: list[tuple[float, Item, bool]] = []
     for target in set(similar) | set(liked):
         if not usable(target):
             continue
         from_similar = (1 - affinity_weight) * (similar.get(target, 0.0) / top if top else 0.0)
-        share, term = liked.get(target, (0.0, ""))
-        from_affinity = affinity_weight * share
+        from_affinity = affinity_weight * liked.get(target, (0.0, ""))[0]
         score = round(from_similar + from_affinity, PLACES)
-        if score <= 0:
-            continue
-        if from_similar >= from_affinity:
+        if score > 0:
+            scored.append((score, target, from_similar >= from_affinity))
+    scored.sort(key=lambda s: (-s[0], s[1]))
+    picks: list[Pick] = []
+    for score, target, by_similar in scored[:limit]:
+        if by_similar:
             reason = similar_reason(best_source[target][1], target, names)
         else:
-            reason = affinity_reason(term)
+            reason = affinity_reason(liked[target][1])
         picks.append(Pick(target, score, reason))
-    picks.sort(key=lambda p: (-p.score, p.item))
-    picks = picks[:limit]
     chosen = {p.item for p in picks}
     for item in popular:
         if len(picks) >= limit:

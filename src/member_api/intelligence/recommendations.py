@@ -64,14 +64,32 @@ SELECT DISTINCT i.member_id, m.tier, i.kind, i.item FROM (
 ) i JOIN member m ON m.id = i.member_id
 WHERE m.erased_at IS NULL
 """
+# Each item's most similar targets: pairs with enough members in common, ranked by the
+# square of their cosine (the same order, no square root needed), the first few kept.
 _PAIRS = """
-WITH i AS ({interactions})
-SELECT a.kind AS source_kind, a.item AS source_item, b.kind AS target_kind,
-       b.item AS target_item, count(*) AS together
-FROM i a JOIN i b ON a.member_id = b.member_id AND (a.kind <> b.kind OR a.item <> b.item)
-WHERE b.kind <> 'BRAND'
-GROUP BY a.kind, a.item, b.kind, b.item
-HAVING count(*) >= {min_together}
+WITH i AS ({interactions}),
+n AS (SELECT kind, item, count(*) AS members FROM i GROUP BY kind, item),
+p AS (
+  SELECT a.kind AS source_kind, a.item AS source_item, b.kind AS target_kind,
+         b.item AS target_item, count(*) AS together
+  FROM i a JOIN i b
+    ON a.member_id = b.member_id AND (a.kind <> b.kind OR a.item <> b.item)
+  WHERE b.kind <> 'BRAND'
+  GROUP BY a.kind, a.item, b.kind, b.item
+  HAVING count(*) >= {min_together}
+),
+r AS (
+  SELECT p.*, row_number() OVER (
+    PARTITION BY p.source_kind, p.source_item
+    ORDER BY (1.0 * p.together * p.together) / (na.members * nb.members) DESC,
+             p.target_kind, p.target_item
+  ) AS position
+  FROM p
+  JOIN n na ON na.kind = p.source_kind AND na.item = p.source_item
+  JOIN n nb ON nb.kind = p.target_kind AND nb.item = p.target_item
+)
+SELECT source_kind, source_item, target_kind, target_item, together FROM r
+WHERE position <= {neighbours}
 """
 _BY_TIER = """
 WITH i AS ({interactions})
@@ -187,6 +205,8 @@ class Model:
 
     neighbours: dict[Item, list[Neighbour]]
     popular: dict[str, list[Item]]  # by tier
+    # What members could use when this process first read the run's model.
+    catalogue: Catalogue
 
 
 async def compute_model(
@@ -204,7 +224,11 @@ async def compute_model(
         items[item] += int(row["members"])
         by_tier[str(row["tier"])][item] += int(row["members"])
     _, pair_rows = await db.execute_query(
-        _PAIRS.format(interactions=interactions, min_together=recommend.MIN_TOGETHER)
+        _PAIRS.format(
+            interactions=interactions,
+            min_together=recommend.MIN_TOGETHER,
+            neighbours=recommend.NEIGHBOURS,
+        )
     )
     pairs: dict[tuple[Item, Item], int] = {}
     for row in pair_rows:
@@ -246,7 +270,7 @@ async def ensure_model(services: Services, as_of: date) -> Model:
     key = uuid.UUID(str(marker.token))
     if key not in _LOADED:
         _LOADED.clear()
-        _LOADED[key] = await _load(as_of)
+        _LOADED[key] = await _load(services, as_of)
     return _LOADED[key]
 
 
@@ -291,7 +315,7 @@ async def _store(
     )
 
 
-async def _load(as_of: date) -> Model:
+async def _load(services: Services, as_of: date) -> Model:
     neighbours: dict[Item, list[Neighbour]] = defaultdict(list)
     rows = (
         await ItemSimilarity.filter(day=as_of)
@@ -311,7 +335,7 @@ async def _load(as_of: date) -> Model:
         .values_list("tier", "target_kind", "target_id")
     ):
         popular[tier].append((kind, str(target_id)))
-    return Model(dict(neighbours), dict(popular))
+    return Model(dict(neighbours), dict(popular), await catalogue(services, as_of))
 
 
 # --- a chunk of members ---
@@ -422,7 +446,7 @@ async def rank_range(
         )
     )
     allowed = await consenting(services, members, low, high)
-    known = await catalogue(services, as_of)
+    known = model.catalogue
     histories_ = await histories(low, high, as_of)
     interests_ = await interests(low, high, as_of)
     sources = {item for m in allowed for item in histories_.get(m, ())}
@@ -472,25 +496,48 @@ async def recommend_range(
         != [(p.item[0], p.item[1], p.score, p.reason) for p in computed.get(member_id, [])]
     )
     if changed:
+        rows = [
+            (member_id, rank, pick.item[0], uuid.UUID(pick.item[1]), pick.score, pick.reason[:300])
+            for member_id in changed
+            for rank, pick in enumerate(computed.get(member_id, []), start=1)
+        ]
         async with in_transaction():
             await MemberRecommendation.filter(member_id__in=changed).delete()
-            await MemberRecommendation.bulk_create(
-                [
-                    MemberRecommendation(
-                        member_id=member_id,
-                        rank=rank,
-                        target_kind=pick.item[0],
-                        target_id=uuid.UUID(pick.item[1]),
-                        score=pick.score,
-                        reason=pick.reason[:300],
-                        day=as_of,
-                    )
-                    for member_id in changed
-                    for rank, pick in enumerate(computed.get(member_id, []), start=1)
-                ],
-                batch_size=1000,
-            )
+            await _insert(rows, as_of)
     return RangeResult(len(computed), len(changed))
+
+
+_INSERT = """
+INSERT INTO member_recommendation (member_id, rank, target_kind, target_id, score, reason, day)
+SELECT u.member_id, u.rank, u.target_kind, u.target_id, u.score, u.reason, $7::date
+FROM unnest($1::uuid[], $2::smallint[], $3::text[], $4::uuid[], $5::float8[], $6::text[])
+  AS u(member_id, rank, target_kind, target_id, score, reason)
+"""
+
+
+async def _insert(rows: list[tuple[uuid.UUID, int, str, uuid.UUID, float, str]], day: date) -> None:
+    """Write a chunk's rows: on PostgreSQL in one statement (each column an array), on
+    SQLite in batches."""
+    db = connections.get("default")
+    if db.capabilities.dialect == "postgres":
+        columns = [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * 6
+        await db.execute_query(_INSERT, [*columns, day])
+        return
+    await MemberRecommendation.bulk_create(
+        [
+            MemberRecommendation(
+                member_id=member_id,
+                rank=rank,
+                target_kind=kind,
+                target_id=target_id,
+                score=score,
+                reason=reason,
+                day=day,
+            )
+            for member_id, rank, kind, target_id, score, reason in rows
+        ],
+        batch_size=500,
+    )
 
 
 async def member_recommendations(
