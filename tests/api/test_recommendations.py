@@ -15,6 +15,7 @@ import pytest
 from member_api.business_calendar import business_today
 from member_api.clock import FrozenClock
 from member_api.intelligence.models import MemberRecommendation
+from member_api.members.models import Member
 from member_api.services import Services
 from member_api.settings import Settings
 from tests.commerce_support import new_member
@@ -243,3 +244,16 @@ async def test_the_member_360_shows_the_stored_recommendations_to_care_roles(
     refused = await gql(client, VIEW_360, {"id": str(viewer_id)}, token=moderator, path=ADMIN)
     assert refused["data"]["member360"]["recommendations"] is None
     assert {e["extensions"]["code"] for e in refused["errors"]} == {"FORBIDDEN"}
+
+
+async def test_a_gold_newcomer_gets_the_gold_list_with_what_gold_may_use(
+    client: httpx.AsyncClient, viewer: tuple[uuid.UUID, str, World]
+) -> None:
+    _, _, w = viewer
+    member_id, token = await new_member(client, "13900000005")
+    await Member.filter(id=member_id).update(tier="GOLD")
+    shown = nodes(await for_you(client, token))
+    assert {node["reason"] for node in shown} == {"Popular with 金卡 members"}
+    ids = {node["target"]["id"] for node in shown}
+    assert str(w.gold_reward) in ids  # the gated reward is open to GOLD
+    assert not ids & {str(w.sold_out), str(w.past_event), str(w.full_event)}
