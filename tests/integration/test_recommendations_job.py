@@ -114,7 +114,7 @@ async def test_similarities_are_computed_once_per_run_and_read_by_each_chunk(
         await recommendations.recommend_range(
             services, as_of, uuid.UUID(int=1 << 127), recommendations.HIGHEST_ID
         )
-    grouped = [s for s in statements if "GROUP BY a.kind" in s]
+    grouped = [s for s in statements if "GROUP BY a.id, b.id" in s]
     assert len(grouped) == 1, grouped
     near = await ItemSimilarity.filter(
         day=as_of, source_kind="GROUP", source_id=str(w.hermes_club)

@@ -64,32 +64,37 @@ SELECT DISTINCT i.member_id, m.tier, i.kind, i.item FROM (
 ) i JOIN member m ON m.id = i.member_id
 WHERE m.erased_at IS NULL
 """
-# Each item's most similar targets: pairs with enough members in common, ranked by the
-# square of their cosine (the same order, no square root needed), the first few kept.
+# Each item's most similar targets: items numbered, then pairs of numbers with enough
+# members in common (small keys to group by), ranked by the square of their cosine
+# (the same order, no square root needed), the first few kept.
 _PAIRS = """
 WITH i AS ({interactions}),
-n AS (SELECT kind, item, count(*) AS members FROM i GROUP BY kind, item),
+n AS (
+  SELECT kind, item, count(*) AS members, row_number() OVER (ORDER BY kind, item) AS id
+  FROM i GROUP BY kind, item
+),
+j AS (
+  SELECT i.member_id, n.id, n.kind = 'BRAND' AS brand
+  FROM i JOIN n ON n.kind = i.kind AND n.item = i.item
+),
 p AS (
-  SELECT a.kind AS source_kind, a.item AS source_item, b.kind AS target_kind,
-         b.item AS target_item, count(*) AS together
-  FROM i a JOIN i b
-    ON a.member_id = b.member_id AND (a.kind <> b.kind OR a.item <> b.item)
-  WHERE b.kind <> 'BRAND'
-  GROUP BY a.kind, a.item, b.kind, b.item
+  SELECT a.id AS source, b.id AS target, count(*) AS together
+  FROM j a JOIN j b ON a.member_id = b.member_id AND a.id <> b.id
+  WHERE NOT b.brand
+  GROUP BY a.id, b.id
   HAVING count(*) >= {min_together}
 ),
 r AS (
-  SELECT p.*, row_number() OVER (
-    PARTITION BY p.source_kind, p.source_item
-    ORDER BY (1.0 * p.together * p.together) / (na.members * nb.members) DESC,
-             p.target_kind, p.target_item
+  SELECT p.source, p.target, p.together, row_number() OVER (
+    PARTITION BY p.source
+    ORDER BY (1.0 * p.together * p.together) / (na.members * nb.members) DESC, p.target
   ) AS position
-  FROM p
-  JOIN n na ON na.kind = p.source_kind AND na.item = p.source_item
-  JOIN n nb ON nb.kind = p.target_kind AND nb.item = p.target_item
+  FROM p JOIN n na ON na.id = p.source JOIN n nb ON nb.id = p.target
 )
-SELECT source_kind, source_item, target_kind, target_item, together FROM r
-WHERE position <= {neighbours}
+SELECT na.kind AS source_kind, na.item AS source_item, nb.kind AS target_kind,
+       nb.item AS target_item, r.together
+FROM r JOIN n na ON na.id = r.source JOIN n nb ON nb.id = r.target
+WHERE r.position <= {neighbours}
 """
 _BY_TIER = """
 WITH i AS ({interactions})
