@@ -19,6 +19,8 @@ from member_api.intelligence.models import (
     RecommendationModel,
 )
 from member_api.jobs import JOBS
+from member_api.members.models import Member
+from member_api.privacy.erasure import erase_member
 from member_api.services import Services
 from tests.recommendations_support import (
     bought,
@@ -167,3 +169,20 @@ async def test_the_evaluation_beats_the_popular_baseline_on_planted_clusters(
     assert result.members == 120
     assert result.similar_rate > 0.9
     assert result.similar_rate > result.popular_rate + 0.3
+
+
+async def test_an_erased_member_keeps_no_recommendations(
+    services: Services, clock: FrozenClock
+) -> None:
+    w = await world(services, clock)
+    viewer = await member(clock, "viewer")
+    await consent(services, viewer)
+    await joins(clock, viewer, w.hermes_club)
+    as_of = business_today(clock)
+    await recommendations.recommend_range(
+        services, as_of, recommendations.LOWEST_ID, recommendations.HIGHEST_ID
+    )
+    assert await stored(viewer)
+    await Member.filter(id=viewer).update(erasure_due_at=clock.now())
+    assert await erase_member(services, viewer)
+    assert await stored(viewer) == []

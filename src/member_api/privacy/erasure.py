@@ -14,7 +14,13 @@ from tortoise.transactions import in_transaction
 from member_api.auth.models import RefreshToken
 from member_api.care.models import CareNote
 from member_api.commerce.models import ItemInteraction
-from member_api.intelligence.models import CareAlert, ContentSentiment, MemberAffinity, MemberFact
+from member_api.intelligence.models import (
+    CareAlert,
+    ContentSentiment,
+    MemberAffinity,
+    MemberFact,
+    MemberRecommendation,
+)
 from member_api.members.activity import bump_facts_version
 from member_api.members.models import Member
 from member_api.notifications.models import Notification
@@ -76,6 +82,8 @@ async def erase_member(services: Services, member_id: uuid.UUID) -> bool:
         # the sentiment sweep passes over an erased author's.
         await ContentSentiment.filter(member_id=member.id).delete()
         await CareAlert.filter(member_id=member.id).delete()
+        # What was recommended to them, worked out from what they did.
+        await MemberRecommendation.filter(member_id=member.id).delete()
         await RefreshToken.filter(subject_kind="member", subject_id=member.id).delete()
         # Messages to them: the address and the text go, the fact of a send stays.
         await OutboxMessage.filter(recipient__in=recipients).update(recipient="erased", payload={})
