@@ -9,7 +9,7 @@ from collections.abc import AsyncGenerator
 import pytest
 from taskiq import AckableMessage, AsyncBroker, BrokerMessage, TaskiqMessage
 
-from member_api.background.worker import listen_until_stopped
+from member_api.background.worker import listen_until_stopped, start_when_reachable
 
 
 class FlakyBroker(AsyncBroker):
@@ -56,3 +56,30 @@ async def test_a_consumer_that_ends_is_replaced_and_queued_work_still_runs() -> 
         with pytest.raises(asyncio.CancelledError):
             await worker
         await broker.shutdown()
+
+
+class LateBroker(FlakyBroker):
+    """Unreachable for its first two starts, as a broker still booting is."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.starts = 0
+        self.shutdowns = 0
+
+    async def startup(self) -> None:
+        self.starts += 1
+        if self.starts <= 2:
+            raise ConnectionRefusedError(111, "Connect call failed")
+        await super().startup()
+
+    async def shutdown(self) -> None:
+        self.shutdowns += 1
+        await super().shutdown()
+
+
+async def test_a_worker_waits_for_a_broker_it_cannot_reach_at_start() -> None:
+    broker = LateBroker()
+    await asyncio.wait_for(start_when_reachable(broker, first_pause=0.01), timeout=10)
+    # Each failed start was cleaned up; the third one held.
+    assert (broker.starts, broker.shutdowns) == (3, 2)
+    await broker.shutdown()

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
+from aio_pika.exceptions import AMQPError
 from taskiq import AsyncBroker, InMemoryBroker
 from taskiq.api import run_receiver_task, run_scheduler_task
 
@@ -32,7 +33,7 @@ async def run_worker(settings: Settings, *, max_async_tasks: int = 8) -> None:
     broker = make_broker(settings, prefetch=max_async_tasks)
     open_worker_services(broker, settings)
     broker.is_worker_process = True
-    await broker.startup()
+    await start_when_reachable(broker)
     logger.info(
         "worker started on %s", "in-process broker" if is_in_process(settings) else "RabbitMQ"
     )
@@ -40,6 +41,25 @@ async def run_worker(settings: Settings, *, max_async_tasks: int = 8) -> None:
         await listen_until_stopped(broker, max_async_tasks=max_async_tasks)
     finally:
         await broker.shutdown()
+
+
+async def start_when_reachable(
+    broker: AsyncBroker, *, first_pause: float = 1.0, longest_pause: float = 15.0
+) -> None:
+    """Start the broker, waiting for it while it cannot be reached (a broker restarting,
+    or started after the workers) instead of exiting; the pause doubles up to the
+    longest. What a failed start opened is closed before the next try."""
+    pause = first_pause
+    while True:
+        try:
+            await broker.startup()
+            return
+        except (OSError, AMQPError) as exc:
+            logger.warning("the broker cannot be reached (%s); trying again in %.0f s", exc, pause)
+        with suppress(Exception):
+            await broker.shutdown()
+        await asyncio.sleep(pause)
+        pause = min(longest_pause, pause * 2)
 
 
 async def listen_until_stopped(
