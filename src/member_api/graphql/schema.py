@@ -39,6 +39,7 @@ from member_api.graphql.throttle import RequestBudget
 from member_api.graphql.validation import ValidationCache
 from member_api.graphql.writes import AnnounceWrites
 from member_api.intelligence.admin_gql import IntelligenceAdminMutation, IntelligenceAdminQuery
+from member_api.intelligence.segment_admin_gql import SegmentAdminMutation, SegmentAdminQuery
 from member_api.intelligence.sentiment_admin_gql import (
     SentimentAdminMutation,
     SentimentAdminQuery,
@@ -156,6 +157,7 @@ class AdminQuery(
     SentimentAdminQuery,
     AuditAdminQuery,
     IntelligenceAdminQuery,
+    SegmentAdminQuery,
 ):
     pass
 
@@ -179,6 +181,7 @@ class AdminMutation(
     SentimentAdminMutation,
     PrivacyAdminMutation,
     IntelligenceAdminMutation,
+    SegmentAdminMutation,
 ):
     pass
 

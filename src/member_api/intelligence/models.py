@@ -256,3 +256,36 @@ class RecommendationModel(Model):
 
     class Meta:
         table = "recommendation_model"
+
+
+class Segment(Model):
+    """A named group of members defined by a filter (intelligence/segments.py). Each
+    change of its filter is a new version, the latest in force."""
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    name = fields.CharField(max_length=60, unique=True)
+    version = fields.IntField(default=1)
+    created_by = fields.UUIDField()
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "segment"
+
+
+class SegmentVersion(Model):
+    """One version of a segment's filter, kept as it was saved."""
+
+    id = fields.BigIntField(primary_key=True)
+    segment: fields.ForeignKeyRelation[Segment] = fields.ForeignKeyField(
+        "models.Segment", related_name="versions", on_delete=fields.CASCADE
+    )
+    segment_id: uuid.UUID
+    version = fields.IntField()
+    tree = fields.TextField()  # the filter tree, as JSON
+    created_by = fields.UUIDField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "segment_version"
+        unique_together = (("segment_id", "version"),)
