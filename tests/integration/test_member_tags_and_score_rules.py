@@ -107,6 +107,7 @@ async def test_staff_change_the_score_rules_without_a_deploy_and_the_next_scores
         ),
         ({"bogus": 1}, "x", "INVALID_RULES", "rules"),
         ("{not json", "x", "INVALID_RULES", "rules"),
+        ("[" * 20_000 + "]" * 20_000, "x", "INVALID_RULES", "rules"),
         ([1, 2], "x", "INVALID_RULES", "rules"),
         ({"recency_days": [10, 30, 90, 180]}, "  ", "NOTE_REQUIRED", "note"),
     ):
@@ -155,7 +156,7 @@ async def test_staff_change_the_score_rules_without_a_deploy_and_the_next_scores
     rescored = await MemberScore.get(member_id=member_id, day=AS_OF)
     assert (rescored.r, rescored.rules_version) == (4, 2)
     outcomes = await AuditEntry.filter(action="setScoreRules").values_list("outcome", flat=True)
-    assert (outcomes.count("OK"), outcomes.count("INVALID_RULES")) == (2, 6)
+    assert (outcomes.count("OK"), outcomes.count("INVALID_RULES")) == (2, 7)
     assert outcomes.count("NOTE_REQUIRED") == 1
 
 

@@ -161,6 +161,7 @@ async def test_each_kind_of_node_reaches_the_right_members(
     ("tree", "place"),
     [
         ("{not json", "the root"),
+        ("[" * 20_000 + "]" * 20_000, "the root"),
         ([], "the root"),
         ({}, "the root"),
         ({"tier": ["GOLD"], "fact": "x"}, "the root"),

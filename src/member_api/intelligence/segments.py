@@ -215,7 +215,7 @@ def _latest_score(column: str) -> str:
 def parse(text: str) -> Any:
     try:
         tree = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested beyond reason
         raise FilterError("", f"not JSON: {exc}") from None
     return tree
 

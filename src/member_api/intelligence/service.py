@@ -67,7 +67,7 @@ async def set_score_rules(
         )
     try:
         given = json.loads(changes)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested beyond reason
         raise InvalidInput(
             IntelligenceErrorCode.INVALID_RULES, f"rules are not JSON: {exc}", field="rules"
         ) from None
