@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -262,34 +263,30 @@ class IntelligenceAdminMutation:
 
     @strawberry.mutation(description="Put a tag on a member.", extensions=[Roles(*TAGGERS)])
     async def tag_member(self, info: GqlInfo, input: MemberTagInput) -> TagResult:
-        async def work() -> MemberTagRow:
-            return await service.tag_member(
-                info.context.services,
-                member_id=parse_id(
-                    input.member_id, code=IntelligenceErrorCode.UNKNOWN_MEMBER, what="member"
-                ),
-                tag=input.tag,
-                staff_id=info.context.require_subject(),
-            )
-
-        return await outcome(work(), ManualTagType.of)
+        return await _change_tag(info, input, service.tag_member)
 
     @strawberry.mutation(
         description="Take a tag off a member (it stays in their history).",
         extensions=[Roles(*TAGGERS)],
     )
     async def untag_member(self, info: GqlInfo, input: MemberTagInput) -> TagResult:
-        async def work() -> MemberTagRow:
-            return await service.untag_member(
-                info.context.services,
-                member_id=parse_id(
-                    input.member_id, code=IntelligenceErrorCode.UNKNOWN_MEMBER, what="member"
-                ),
-                tag=input.tag,
-                staff_id=info.context.require_subject(),
-            )
+        return await _change_tag(info, input, service.untag_member)
 
-        return await outcome(work(), ManualTagType.of)
+
+async def _change_tag(
+    info: GqlInfo, input: MemberTagInput, change: Callable[..., Awaitable[MemberTagRow]]
+) -> ManualTagType | AnyError:
+    async def work() -> MemberTagRow:
+        return await change(
+            info.context.services,
+            member_id=parse_id(
+                input.member_id, code=IntelligenceErrorCode.UNKNOWN_MEMBER, what="member"
+            ),
+            tag=input.tag,
+            staff_id=info.context.require_subject(),
+        )
+
+    return await outcome(work(), ManualTagType.of)
 
 
 @strawberry.type(
